@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds walloff twice (plain with -Werror, and ASan+UBSan), runs the whole
+# suite in both and prints one honest count: "N passed, N failed".
+set -uo pipefail
+BUILD=${1:-build}
+ASAN=${2:-build-asan}
+cd "$(dirname "$0")/.."
+
+set -e
+[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" -Dwerror=true
+[ -f "$ASAN/build.ninja" ] || meson setup "$ASAN" -Dwerror=true \
+	-Db_sanitize=address,undefined -Db_lundef=false
+ninja -C "$BUILD"
+ninja -C "$ASAN"
+set +e
+
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+rc=0
+meson test -C "$BUILD" --print-errorlogs --num-processes 2 || rc=1
+meson test -C "$ASAN" --print-errorlogs --num-processes 2 || rc=1
+
+python3 scripts/count-tests.py "$BUILD/meson-logs/testlog.json" \
+	"$ASAN/meson-logs/testlog.json" || rc=1
+exit $rc
