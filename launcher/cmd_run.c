@@ -40,6 +40,8 @@ static const char *unavailable(const struct profile *p)
 {
 	if (p->net == NET_USER)
 		return "[network] mode = user (walloff-net)";
+	if (p->net != NET_NONE && p->net_failure == NETFAIL_RESTART)
+		return "[network] on-failure = restart";
 	if (p->net == NET_NFT)
 		return "[network] mode = nft";
 	if (p->has_console)

@@ -44,6 +44,7 @@
 #include "audit.h"
 #include "cell.h"
 #include "config.h"
+#include "helpers.h"
 #include "hex.h"
 #include "image.h"
 #include "qemu_argv.h"
@@ -66,6 +67,9 @@ struct sup {
 	struct audit *audit;
 	struct qmp *qmp;
 	pid_t qemu;
+	pid_t net;		/* walloff-net, or 0 */
+	pid_t console;		/* walloff-console, or 0 */
+	int helper_log;
 	int sfd, tfd;
 	enum phase phase;
 	bool guest_shutdown;	/* SHUTDOWN event seen */
@@ -195,6 +199,30 @@ static void request_stop(struct sup *s, const char *why)
 	}
 }
 
+/*
+ * A helper died: the cell fails closed by construction (no walloff-net: the
+ * guest's NIC has no peer; no walloff-console: nothing listens). Record it,
+ * and stop the cell if the network died (the profile's on-failure = stop).
+ */
+static void helper_died(struct sup *s, pid_t w, int st)
+{
+	bool net = w == s->net;
+
+	audit(s, net ? "net-died" : "console-died",
+	      json_pack("{s:i, s:i, s:i}", "pid", (int)w, "status",
+			WIFEXITED(st) ? WEXITSTATUS(st) : -1, "signal",
+			WIFSIGNALED(st) ? WTERMSIG(st) : 0));
+	if (net) {
+		s->net = 0;
+		say("walloff-net died: the guest has no network (fail closed); "
+		    "stopping the cell");
+		request_stop(s, "walloff-net died");
+	} else {
+		s->console = 0;
+		say("walloff-console died: the console is unreachable (fail closed)");
+	}
+}
+
 /* The main loop; returns when QEMU has exited. */
 static int loop(struct sup *s)
 {
@@ -260,6 +288,8 @@ static int loop(struct sup *s)
 				int st;
 
 				while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+					if (w == s->net || w == s->console)
+						helper_died(s, w, st);
 					if (w != s->qemu)
 						continue;
 					status_code = st;
@@ -333,7 +363,8 @@ static void qemu_log_tail(const char *path, char *out, size_t len)
 	buf[n] = '\0';
 	while (n > 0 && (buf[n - 1] == '\n'))
 		buf[--n] = '\0';
-	snprintf(out, len, "%s", strrchr(buf, '\n') ? strrchr(buf, '\n') + 1 : buf);
+	snprintf(out, len, "%.*s", (int)len - 1,
+		 strrchr(buf, '\n') ? strrchr(buf, '\n') + 1 : buf);
 }
 
 static int profile_digest(const char *path, char hex[static 65])
@@ -352,9 +383,128 @@ static int profile_digest(const char *path, char hex[static 65])
 	return r;
 }
 
+static int start_net(struct sup *s, bool drop, uid_t uid, gid_t gid,
+		     struct err *e)
+{
+	const struct profile *p = s->p;
+	char bin[PATH_MAX], sock[PATH_MAX], stats[PATH_MAX];
+	char rule[RULE_TEXT_MAX];
+	struct strv a = { 0 };
+	json_t *rules = json_array();
+	unsigned i;
+	pid_t pid;
+
+	helper_path("walloff-net", bin);
+	cell_path(&s->cell, false, "net.sock", sock);
+	cell_path(&s->cell, false, "net-stats.sock", stats);
+	strv_push(&a, bin);
+	strv_push(&a, "--socket");
+	strv_push(&a, sock);
+	strv_push(&a, "--stats");
+	strv_push(&a, stats);
+	strv_push(&a, "--cell");
+	strv_push(&a, p->name);
+	strv_push(&a, "--host-access");
+	strv_push(&a, p->host_access ? "allow" : "deny");
+	strv_push(&a, "--dns");
+	strv_push(&a, p->dns == DNS_ALLOWLIST ? "allowlist" : "none");
+	for (i = 0; i < p->n_dns_allow; i++) {
+		strv_push(&a, "--dns-allow");
+		strv_push(&a, p->dns_allow[i]);
+	}
+	for (i = 0; i < p->n_allow; i++) {
+		rule_format(&p->allow[i], rule, sizeof(rule));
+		strv_push(&a, "--allow");
+		strv_push(&a, rule);
+		json_array_append_new(rules, json_string(rule));
+	}
+	pid = helper_start(&a, audit_fd(s->audit), drop, uid, gid,
+			   s->helper_log, e);
+	strv_free(&a);
+	if (pid < 0) {
+		json_decref(rules);
+		return (int)pid;
+	}
+	s->net = pid;
+	audit(s, "net-started", json_pack("{s:i, s:o, s:s, s:b}", "pid",
+					  (int)pid, "allow", rules, "dns",
+					  p->dns == DNS_ALLOWLIST ? "allowlist" :
+					  "none", "host_access", p->host_access));
+	return 0;
+}
+
+static int start_console(struct sup *s, bool drop, uid_t uid, gid_t gid,
+			 struct err *e)
+{
+	const struct profile *p = s->p;
+	char bin[PATH_MAX], vnc[PATH_MAX], serial[PATH_MAX], dir[PATH_MAX];
+	struct strv a = { 0 };
+	pid_t pid;
+
+	helper_path("walloff-console", bin);
+	cell_path(&s->cell, false, "vnc.sock", vnc);
+	cell_path(&s->cell, false, "serial.sock", serial);
+	cell_path(&s->cell, true, "console", dir);
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return err_set(e, errno, "%s: %s", dir, strerror(errno));
+	if (drop && chown(dir, uid, gid))
+		return err_set(e, errno, "chown %s: %s", dir, strerror(errno));
+	strv_push(&a, bin);
+	strv_push(&a, "--listen");
+	strv_pushf(&a, "%u.%u.%u.%u:%u", p->listen_addr >> 24,
+		   (p->listen_addr >> 16) & 0xff, (p->listen_addr >> 8) & 0xff,
+		   p->listen_addr & 0xff, p->listen_port);
+	strv_push(&a, "--vnc");
+	strv_push(&a, vnc);
+	if (p->serial) {
+		strv_push(&a, "--serial");
+		strv_push(&a, serial);
+	}
+	strv_push(&a, "--cell");
+	strv_push(&a, p->name);
+	strv_push(&a, "--keys");
+	strv_push(&a, p->keys);
+	strv_push(&a, "--state-dir");
+	strv_push(&a, dir);
+	strv_push(&a, "--clipboard");
+	strv_push(&a, p->clipboard == CLIPBOARD_TO_GUEST ? "to-guest" : "none");
+	strv_push(&a, "--handshake-timeout");
+	strv_pushf(&a, "%u", p->handshake_timeout_s);
+	strv_push(&a, "--max-sessions");
+	strv_pushf(&a, "%u", p->max_sessions);
+	strv_push(&a, "--idle-timeout");
+	strv_pushf(&a, "%u", p->idle_timeout_s);
+	pid = helper_start(&a, audit_fd(s->audit), drop, uid, gid,
+			   s->helper_log, e);
+	strv_free(&a);
+	if (pid < 0)
+		return (int)pid;
+	s->console = pid;
+	audit(s, "console-started", json_pack("{s:i, s:i}", "pid", (int)pid,
+					      "port", (int)p->listen_port));
+	return 0;
+}
+
+static void stop_helpers(struct sup *s)
+{
+	pid_t *h[] = { &s->net, &s->console };
+	size_t i;
+	int st;
+
+	for (i = 0; i < 2; i++) {
+		if (*h[i] <= 0)
+			continue;
+		kill(*h[i], SIGTERM);
+		while (waitpid(*h[i], &st, 0) < 0 && errno == EINTR)
+			;
+		*h[i] = 0;
+	}
+}
+
 int supervisor_run(const struct profile *p)
 {
-	struct sup sup = { .p = p, .qemu = -1, .sfd = -1, .tfd = -1 };
+	struct sup sup = { .p = p, .qemu = -1, .sfd = -1, .tfd = -1,
+			    .helper_log = -1 };
 	struct sup *s = &sup;
 	char path[PATH_MAX], overlay[PATH_MAX], logpath[PATH_MAX];
 	char digest[65], pdigest[65] = "", tail[300];
@@ -469,6 +619,19 @@ int supervisor_run(const struct profile *p)
 		}
 	}
 
+	cell_path(&s->cell, true, "helpers.log", path);
+	s->helper_log = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+				   O_NOFOLLOW | O_APPEND, 0600);
+	if (s->helper_log < 0) {
+		say("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (p->net == NET_USER && start_net(s, drop > 0, uid, gid, &e)) {
+		audit(s, "error", json_pack("{s:s}", "error", e.msg));
+		say("network: %s", e.msg);
+		goto out;
+	}
+
 	cell_path(&s->cell, true, "qemu.log", logpath);
 	log_fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
 			       O_NOFOLLOW | O_APPEND, 0600);
@@ -546,6 +709,11 @@ int supervisor_run(const struct profile *p)
 		goto out;
 	}
 	audit(s, "running", json_pack("{s:i}", "qemu_pid", (int)s->qemu));
+	if (p->has_console && start_console(s, drop > 0, uid, gid, &e)) {
+		audit(s, "error", json_pack("{s:s}", "error", e.msg));
+		say("console: %s", e.msg);
+		request_stop(s, "console failed to start");
+	}
 	status(s, "running");
 	say("cell %s is running (serial: walloff serial %s; stop: walloff stop %s or Ctrl-C)",
 	    p->name, p->name, p->name);
@@ -570,6 +738,9 @@ out:
 		audit(s, "qemu-exited", json_pack("{s:s}", "reason",
 						  "start-up aborted"));
 	}
+	stop_helpers(s);
+	if (s->helper_log >= 0)
+		close(s->helper_log);
 	if (s->qmp)
 		qmp_close(s->qmp);
 	json_decref(report);
