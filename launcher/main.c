@@ -23,6 +23,7 @@ static const struct subcommand {
 } subcommands[] = {
 	{ "help",    cmd_help,    "list subcommands" },
 	{ "version", cmd_version, "print the version" },
+	{ "qmp",     cmd_qmp,     "send one QMP command to a socket (debugging)" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
