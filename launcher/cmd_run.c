@@ -119,7 +119,7 @@ int cmd_run(int argc, char *argv[])
 		struct qemu_plan plan = { 0 };
 		bool kvm = false;
 
-		if (dirs_cell(p->name, NULL, run, sizeof(run), &e) ||
+		if (dirs_cell(p->name, NULL, run, sizeof(run) - 2, &e) ||
 		    accel_resolve(p->accel, &kvm, why, sizeof(why), &e)) {
 			fprintf(stderr, "walloff: %s\n", e.msg);
 			free(p);
@@ -127,6 +127,7 @@ int cmd_run(int argc, char *argv[])
 		}
 		plan.qemu = getenv("WALLOFF_QEMU") ? getenv("WALLOFF_QEMU") :
 						     WALLOFF_QEMU;
+		strcat(run, "/s");	/* the socket folder, see cell.h */
 		plan.run_dir = run;
 		plan.kvm = kvm;
 		ret = qemu_argv_build(p, &plan, &sv, &e);
