@@ -252,6 +252,36 @@ class Qmp:
                 self.events.append(msg)
 
 
+# US keyboard: character -> (QEMU qcode, shift held).
+_QCODES = {" ": ("spc", False), "\n": ("ret", False), "-": ("minus", False),
+           "_": ("minus", True), "=": ("equal", False), "+": ("equal", True),
+           ".": ("dot", False), ">": ("dot", True), ",": ("comma", False),
+           "<": ("comma", True), "/": ("slash", False), "?": ("slash", True),
+           ";": ("semicolon", False), ":": ("semicolon", True),
+           "'": ("apostrophe", False), '"': ("apostrophe", True),
+           "|": ("backslash", True), "*": ("8", True), "$": ("4", True),
+           "(": ("9", True), ")": ("0", True), "&": ("7", True)}
+
+
+def type_keys(qmp, text):
+    """Type text on the guest's PS/2 keyboard (the VGA console) over QMP."""
+    for ch in text:
+        if ch.isascii() and (ch.isdigit() or ch.islower()):
+            code, shift = ch, False
+        elif ch.isascii() and ch.isupper():
+            code, shift = ch.lower(), True
+        elif ch in _QCODES:
+            code, shift = _QCODES[ch]
+        else:
+            raise ValueError(f"cannot type {ch!r}")
+        keys = ([("shift", True)] if shift else []) + [(code, True),
+                                                       (code, False)]
+        keys += [("shift", False)] if shift else []
+        qmp.execute("input-send-event", {"events": [
+            {"type": "key", "data": {"down": down, "key": {
+                "type": "qcode", "data": k}}} for k, down in keys]})
+
+
 def _opt(value):
     """Escape a value for a QEMU comma-separated option (',' -> ',,')."""
     return str(value).replace(",", ",,")
