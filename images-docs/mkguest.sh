@@ -36,7 +36,7 @@ IMG=$OUT/walloff-guest.img
 IMG_MIB=32
 # Drivers the guest loads. NICs: the models a profile may choose; disk: PIIX
 # IDE (the XP-era default) and AHCI; FAT + code pages so the guest can mount
-# its own disk; button + evdev so busybox acpid sees the ACPI power button
+# its own disk (nls_ascii: the kernel's default FAT iocharset is "ascii"); button + evdev so busybox acpid sees the ACPI power button
 # (CONFIG_ACPI_BUTTON is =m in Debian's kernel).
 MODULES=(
 	e1000 8139cp 8139too pcnet32 ne2k-pci
