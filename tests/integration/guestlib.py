@@ -135,7 +135,8 @@ class Serial:
                         "utf-8", "replace").rstrip("\r")
             if not self._fill(deadline) and i < 0 and (
                     self.eof or time.monotonic() >= deadline):
-                why = "port closed" if self.eof else f"timeout after {timeout}s"
+                why = ("port closed" if self.eof
+                       else f"timeout after {timeout}s")
                 raise GuestError(f"{why} waiting for {marker!r}; last "
                                  "output:\n" +
                                  self.text(max(0, len(self.buf) - 600)))
@@ -168,7 +169,8 @@ class Serial:
                 nl = self.buf.find(b"\n", b)
                 m = end.search(self.buf, nl) if nl >= 0 else None
                 if m:
-                    out = _ASYNC_LINE.sub(b"", bytes(self.buf[nl + 1:m.start()]))
+                    out = bytes(self.buf[nl + 1:m.start()])
+                    out = _ASYNC_LINE.sub(b"", out)
                     return (int(m.group(1)),
                             out.decode("utf-8", "replace").replace("\r", ""))
             if not self._fill(deadline) and (
@@ -297,7 +299,8 @@ def qemu_argv(img, serial_path, qmp_path, nic="none", paused=True,
         qemu_binary(), "-accel", "tcg", "-nodefaults", "-no-user-config",
         "-machine", "pc", "-m", "128", "-display", "none", "-vga", "std",
         "-rtc", "base=localtime",
-        "-chardev", f"socket,id=ser0,path={_opt(serial_path)},server=on,wait=off",
+        "-chardev",
+        f"socket,id=ser0,path={_opt(serial_path)},server=on,wait=off",
         "-serial", "chardev:ser0",
         "-drive", f"if=none,id=d0,file={_opt(img)},format=raw,snapshot=on",
         "-device", "ide-hd,drive=d0,bus=ide.0,unit=0",

@@ -13,6 +13,7 @@ Usage: test_guest_console.py [IMAGE]   (default: $WALLOFF_GUEST_IMG)
 import os
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guestlib  # noqa: E402
 
