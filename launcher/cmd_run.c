@@ -50,8 +50,6 @@ static const char *unavailable(const struct profile *p)
 		return "[disk] mode = persistent (encrypted overlays)";
 	if (p->has_snapshots)
 		return "[snapshots]";
-	if (p->has_limits)
-		return "[limits] (cgroup enforcement)";
 	if (p->has_dormancy)
 		return "[dormancy]";
 	return NULL;

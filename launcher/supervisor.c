@@ -43,6 +43,7 @@
 #include "accel.h"
 #include "audit.h"
 #include "cell.h"
+#include "cgroup.h"
 #include "config.h"
 #include "helpers.h"
 #include "hex.h"
@@ -76,6 +77,7 @@ struct sup {
 	bool stop_requested;
 	bool audit_failed;
 	time_t started;
+	struct cgroup cg;
 	char accel_why[200];
 	bool kvm;
 };
@@ -576,6 +578,26 @@ int supervisor_run(const struct profile *p)
 	if (getenv("WALLOFF_QEMU"))
 		audit(s, "qemu-override", json_pack("{s:s}", "qemu", qemu_bin()));
 
+	if (p->has_limits) {
+		const char *root = getenv("WALLOFF_CGROUP_ROOT");
+		json_t *rep = NULL;
+
+		if (cgroup_enter(&s->cg, p, root && *root ? root : "/sys/fs/cgroup",
+				 &rep, &e)) {
+			bool refuse = p->limits_fallback == LIMITS_REFUSE;
+
+			audit(s, refuse ? "limits-refused" : "limits-unavailable",
+			      json_pack("{s:s, s:s}", "error", e.msg, "on_unavailable",
+					refuse ? "refuse" : "degrade"));
+			say("%s%s", e.msg, refuse ? " (on-unavailable = refuse)" :
+			    "; running WITHOUT limits (on-unavailable = degrade)");
+			if (refuse)
+				goto out;
+		} else {
+			audit(s, "limits", rep);
+		}
+	}
+
 	/* Base image: open, hash that descriptor, compare with the pin. */
 	if (image_open_pinned(p, &base_fd, digest, &e)) {
 		audit(s, "image-refused", json_pack("{s:s, s:s}", "image",
@@ -763,6 +785,7 @@ out:
 					      (json_int_t)(time(NULL) - s->started)));
 		audit_close(s->audit);
 	}
+	cgroup_leave(&s->cg);
 	if (s->cell.lock_fd >= 0) {
 		cell_clean_run_dir(&s->cell);
 		close(s->cell.lock_fd);
