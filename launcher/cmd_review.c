@@ -61,6 +61,9 @@ struct run {
 	struct profile *p;
 	struct review_report *rep;
 	json_t *list;		/* --json: the profiles array */
+	FILE *rows;		/* --markdown: summary table rows, printed last */
+	char *rows_buf;
+	size_t rows_len;
 	unsigned n, n_invalid, n_status[3], n_results[3];
 	bool summary;
 	time_t now;
@@ -121,6 +124,7 @@ static void review_one(struct run *run, const char *path)
 	}
 	case FMT_MARKDOWN:
 		review_print_markdown(stdout, run->rep);
+		review_print_markdown_row(run->rows, run->rep);
 		break;
 	case FMT_TEXT:
 		if (run->summary)
@@ -204,7 +208,11 @@ static void print_totals(const struct run *run)
 		       run->n_status[REVIEW_PASS], run->n_status[REVIEW_WARN],
 		       run->n_status[REVIEW_FAIL], run->n_invalid);
 	} else if (run->o->fmt == FMT_MARKDOWN) {
-		printf("## Totals\n\n| Profiles | PASS | WARN | FAIL | Invalid |\n"
+		fflush(run->rows);
+		printf("## Summary\n\n| Cell | Result | PASS | WARN | FAIL | "
+		       "Profile |\n| --- | --- | --- | --- | --- | --- |\n");
+		fwrite(run->rows_buf, 1, run->rows_len, stdout);
+		printf("\n## Totals\n\n| Profiles | PASS | WARN | FAIL | Invalid |\n"
 		       "| --- | --- | --- | --- | --- |\n"
 		       "| %u | %u | %u | %u | %u |\n",
 		       run->n, run->n_status[REVIEW_PASS],
@@ -296,7 +304,8 @@ static json_t *ids_with(const struct review_report *rep,
 
 	for (i = 0; i < REVIEW_N_CONTROLS; i++)
 		if (rep->results[i].status == s)
-			json_array_append_new(a, json_string(rep->results[i].control->id));
+			json_array_append_new(
+				a, json_string(rep->results[i].control->id));
 	return a;
 }
 
@@ -306,8 +315,10 @@ static int write_ack(const char *dir, json_t *j, struct err *e)
 	char tmp[PATH_MAX], dst[PATH_MAX];
 	int fd, ret = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s/review.json.tmp", dir) >= (int)sizeof(tmp) ||
-	    snprintf(dst, sizeof(dst), "%s/review.json", dir) >= (int)sizeof(dst))
+	if (snprintf(tmp, sizeof(tmp), "%s/review.json.tmp", dir) >=
+		    (int)sizeof(tmp) ||
+	    snprintf(dst, sizeof(dst), "%s/review.json", dir) >=
+		    (int)sizeof(dst))
 		return err_set(e, ENAMETOOLONG, "%s: path too long", dir);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
 		  0600);
@@ -380,7 +391,8 @@ static int do_ack(struct run *run)
 	}
 	printf("review of %s recorded: %s by %s (%s, %u FAIL, %u WARN)\n"
 	       "state: %s/review.json\n",
-	       run->p->name, date, reviewer, review_status_str(run->rep->status),
+	       run->p->name, date, reviewer,
+	       review_status_str(run->rep->status),
 	       run->rep->n_status[REVIEW_FAIL], run->rep->n_status[REVIEW_WARN],
 	       state);
 	if (!run->p->has_reviewed || run->p->reviewed != run->now)
@@ -489,7 +501,8 @@ int cmd_review(int argc, char *argv[])
 	run.p = malloc(sizeof(*run.p));
 	run.rep = malloc(sizeof(*run.rep));
 	run.list = json_array();
-	if (!run.p || !run.rep || !run.list) {
+	run.rows = open_memstream(&run.rows_buf, &run.rows_len);
+	if (!run.p || !run.rep || !run.list || !run.rows) {
 		fprintf(stderr, "walloff review: out of memory\n");
 		goto out;
 	}
@@ -548,6 +561,9 @@ int cmd_review(int argc, char *argv[])
 		print_totals(&run);
 	}
 out:
+	if (run.rows)
+		fclose(run.rows);
+	free(run.rows_buf);
 	json_decref(run.list);
 	free(run.rep);
 	free(run.p);

@@ -16,9 +16,12 @@
 
 #define KEYFILE_KEY_BYTES	32	/* Curve25519 static key (Noise_XX) */
 #define KEYFILE_NAME_MAX	64	/* a person's or a team's short name */
-#define KEYFILE_LINE_MAX	256	/* role + 44 base64 chars + name, with slack */
-#define KEYFILE_FILE_MAX	(64 * 1024)	/* hundreds of keys; more is not a review */
-#define KEYFILE_MAX_KEYS	256	/* the console refuses more sessions anyway */
+/* role + 44 base64 characters + name, with slack */
+#define KEYFILE_LINE_MAX	256
+/* hundreds of keys; more is not something a reviewer can check */
+#define KEYFILE_FILE_MAX	(64 * 1024)
+/* far more people than should ever reach one legacy console */
+#define KEYFILE_MAX_KEYS	256
 
 enum keyfile_role { KEY_ROLE_VIEW, KEY_ROLE_OPERATE, KEY_ROLE_ADMIN };
 

@@ -301,8 +301,8 @@ static void check_egress(const struct profile *p,
 		worsen(r, pp);
 		if (ps != REVIEW_PASS && pp != REVIEW_PASS)
 			ev_note(ev, "%s: /%u (%llu addresses) and %u ports",
-				review_status_str(ps > pp ? ps : pp), ru->prefix,
-				1ULL << (32 - ru->prefix),
+				review_status_str(ps > pp ? ps : pp),
+				ru->prefix, 1ULL << (32 - ru->prefix),
 				(unsigned)ru->port_hi - ru->port_lo + 1);
 		else if (ps != REVIEW_PASS && ru->proto == RULE_PROTO_ICMP)
 			ev_note(ev, "%s: /%u: pings (and ICMP tunnels) to %llu "
@@ -350,7 +350,8 @@ static void check_domain_ports(const struct profile *p,
 	}
 	if (hits)
 		summary(r, "%u allow rule%s reach%s Kerberos/RPC/NetBIOS/LDAP/SMB "
-			"ports", hits, hits == 1 ? "" : "s", hits == 1 ? "es" : "");
+			"ports", hits, hits == 1 ? "" : "s",
+			hits == 1 ? "es" : "");
 	else
 		summary(r, "%u allow rule%s, none reaching 88, 135, 137-139, "
 			"389, 445, 464, 636, 3268, 3269", p->n_allow,
@@ -582,10 +583,11 @@ static void check_snapshots(const struct profile *p,
 			    const struct review_report *rep,
 			    struct review_result *r)
 {
-	const struct profile_line *keep = profile_find_line(p, "snapshots", "keep");
-	const struct profile_line *age = profile_find_line(p, "snapshots", "max-age");
+	const struct profile_line *keep, *age;
 	struct review_evidence *ev;
 
+	keep = profile_find_line(p, "snapshots", "keep");
+	age = profile_find_line(p, "snapshots", "max-age");
 	ev = ev_key(r, p, "snapshots", "keep");
 	if (!keep) {
 		worsen(r, REVIEW_WARN);
@@ -613,7 +615,8 @@ static void check_limits(const struct profile *p,
 			 const struct review_report *rep,
 			 struct review_result *r)
 {
-	static const char *const keys[] = { "cpu-quota", "memory-max", "pids-max" };
+	static const char *const keys[] = { "cpu-quota", "memory-max",
+					    "pids-max" };
 	struct review_evidence *ev;
 	unsigned i, missing = 0;
 
@@ -858,10 +861,12 @@ void review_profile(const struct profile *p, time_t now,
 	snprintf(rep->cell, sizeof(rep->cell), "%s", p->name);
 	snprintf(rep->owner, sizeof(rep->owner), "%s", p->owner);
 	if (p->has_reviewed)
-		review_date_str(p->reviewed, rep->reviewed, sizeof(rep->reviewed));
+		review_date_str(p->reviewed, rep->reviewed,
+				sizeof(rep->reviewed));
 	/* The keys file as named, so that a symlink is seen, not followed. */
 	if (kl && kl->value[0] == '/')
-		snprintf(rep->keys_path, sizeof(rep->keys_path), "%s", kl->value);
+		snprintf(rep->keys_path, sizeof(rep->keys_path), "%s",
+			 kl->value);
 	else if (kl && snprintf(rep->keys_path, sizeof(rep->keys_path),
 				"%s/%s", p->dir, kl->value) >=
 			       (int)sizeof(rep->keys_path))

@@ -41,7 +41,7 @@ enum review_status { REVIEW_PASS, REVIEW_WARN, REVIEW_FAIL };
 /* Where a piece of evidence comes from. */
 enum review_where {
 	REVIEW_IN_PROFILE,	/* a line of the profile */
-	REVIEW_IN_KEYS,		/* a line (or the whole, line 0) of the keys file */
+	REVIEW_IN_KEYS,		/* a keys-file line (line 0: the whole file) */
 	REVIEW_NOT_SET,		/* the key is absent: the default applies */
 };
 
@@ -78,7 +78,7 @@ struct review_result {
 struct review_report {
 	char path[PATH_MAX];		/* the profile as given */
 	bool valid;
-	char error[ERR_MSG_MAX];	/* invalid: the validator's file:line: */
+	char error[ERR_MSG_MAX];	/* invalid: "file:line: reason" */
 	char cell[PROFILE_NAME_MAX + 1];
 	char owner[PROFILE_TEXT_MAX + 1];
 	char reviewed[16];		/* YYYY-MM-DD or "" */
@@ -203,6 +203,14 @@ void review_print_summary(FILE *f, const struct review_report *rep,
  * @rep:	report
  */
 void review_print_markdown(FILE *f, const struct review_report *rep);
+
+/**
+ * review_print_markdown_row() - one row of the Markdown summary table
+ * (| Cell | Result | PASS | WARN | FAIL | Profile |)
+ * @f:		output
+ * @rep:	report
+ */
+void review_print_markdown_row(FILE *f, const struct review_report *rep);
 
 /**
  * review_json() - one profile's report in the --json schema

@@ -39,7 +39,8 @@ static void put_safe(FILE *f, const char *s)
 static void put_status(FILE *f, enum review_status s, bool colour)
 {
 	if (colour)
-		fprintf(f, "%s%s%s", colours[s], review_status_str(s), COLOUR_OFF);
+		fprintf(f, "%s%s%s", colours[s], review_status_str(s),
+			COLOUR_OFF);
 	else
 		fputs(review_status_str(s), f);
 }
@@ -276,6 +277,26 @@ void review_print_markdown(FILE *f, const struct review_report *rep)
 	}
 }
 
+void review_print_markdown_row(FILE *f, const struct review_report *rep)
+{
+	if (!rep->valid) {
+		fputs("| | **INVALID** | | | | ", f);
+		md_put(f, rep->error);
+		fputs(" |\n", f);
+		return;
+	}
+	fputs("| ", f);
+	md_put(f, rep->cell);
+	fprintf(f, " | %s%s%s | %u | %u | %u | ",
+		rep->status == REVIEW_PASS ? "" : "**",
+		review_status_str(rep->status),
+		rep->status == REVIEW_PASS ? "" : "**",
+		rep->n_status[REVIEW_PASS], rep->n_status[REVIEW_WARN],
+		rep->n_status[REVIEW_FAIL]);
+	md_put(f, rep->path);
+	fputs(" |\n", f);
+}
+
 /* --- JSON ---------------------------------------------------------------- */
 
 static json_t *evidence_json(const struct review_report *rep,
@@ -316,6 +337,12 @@ static json_t *result_json(const struct review_report *rep,
 	return o;
 }
 
+/* "" becomes null: absent, not empty. */
+static json_t *opt_string(const char *s)
+{
+	return *s ? json_string(s) : json_null();
+}
+
 json_t *review_json(const struct review_report *rep)
 {
 	json_t *results, *o;
@@ -329,15 +356,14 @@ json_t *review_json(const struct review_report *rep)
 	for (i = 0; i < REVIEW_N_CONTROLS; i++)
 		json_array_append_new(results,
 				      result_json(rep, &rep->results[i]));
-	o = json_pack("{s:s, s:b, s:s, s:s, s:o, s:o, s:o, s:{s:i, s:i, s:i}, s:o}",
+	o = json_pack("{s:s, s:b, s:s, s:s, s:o, s:o, s:o, "
+		      "s:{s:i, s:i, s:i}, s:o}",
 		      "path", rep->path, "valid", 1,
 		      "status", review_status_str(rep->status),
 		      "cell", rep->cell,
-		      "owner", rep->owner[0] ? json_string(rep->owner) : json_null(),
-		      "reviewed", rep->reviewed[0] ? json_string(rep->reviewed) :
-						     json_null(),
-		      "keys_file", rep->keys_path[0] ? json_string(rep->keys_path) :
-						  json_null(),
+		      "owner", opt_string(rep->owner),
+		      "reviewed", opt_string(rep->reviewed),
+		      "keys_file", opt_string(rep->keys_path),
 		      "totals", "pass", rep->n_status[REVIEW_PASS],
 		      "warn", rep->n_status[REVIEW_WARN],
 		      "fail", rep->n_status[REVIEW_FAIL],
