@@ -4,8 +4,9 @@
  *
  * The golden tests (run.py) call "review-golden review ARGS...", exactly as
  * they would call "walloff review ARGS...": this driver only dispatches to
- * the same cmd_review() that launcher/main.c's table calls. It exists so
- * that the review tests do not depend on everything `walloff` links.
+ * the same cmd_review() (launcher/cmd_review.c, compiled in) that
+ * launcher/main.c's table calls. It exists so that the review tests do not
+ * depend on everything `walloff` links.
  */
 #include <stdio.h>
 #include <string.h>
