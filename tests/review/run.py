@@ -197,6 +197,45 @@ def check_usage(walloff, tmp, tap):
               "the clock moves: an old review WARNs; no colour off a tty")
 
 
+def check_terminal(walloff, tmp, tap):
+    import pty
+    master, slave = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    env.update(WALLOFF_NOW=NOW, LC_ALL="C")
+    outs = []
+    for extra in ({}, {"NO_COLOR": "1"}):
+        p = subprocess.run([walloff, "review", "profiles/fail-all.cell"],
+                           cwd=tmp, env=dict(env, **extra), stdout=slave,
+                           stderr=subprocess.DEVNULL, timeout=30)
+        chunks = b""
+        while True:
+            try:
+                os.set_blocking(master, False)
+                c = os.read(master, 65536)
+            except (BlockingIOError, OSError):
+                break
+            if not c:
+                break
+            chunks += c
+        outs.append((p.returncode, chunks.decode(errors="replace")))
+    os.close(master)
+    os.close(slave)
+    tap.check(outs[0][0] == 2 and "\033[1;31mFAIL\033[0m" in outs[0][1] and
+              "\033[32mPASS\033[0m" in outs[0][1],
+              "colour on a terminal", [repr(outs[0][1][:200])])
+    tap.check(outs[1][0] == 2 and "\033[" not in outs[1][1] and
+              "FAIL" in outs[1][1], "NO_COLOR: no colour on a terminal")
+    # A profile whose file name carries an escape sequence.
+    d = os.path.join(tmp, "evil")
+    os.mkdir(d)
+    shutil.copy(os.path.join(tmp, "profiles/minimal.cell"),
+                os.path.join(d, "x\033[2J\x07.cell"))
+    rc, out, err = run(walloff, tmp, ["evil"])
+    tap.check(rc == 0 and "\033" not in out + err and "\x07" not in out and
+              "evil/x?[2J?.cell" in out, "control characters in paths are "
+              "printed as '?'", [repr(out)])
+
+
 def main():
     walloff, src = os.path.realpath(sys.argv[1]), os.path.realpath(sys.argv[2])
     update = "--update" in sys.argv
@@ -204,7 +243,7 @@ def main():
     tap = Tap()
     try:
         cases = golden_cases(src)
-        print(f"1..{len(cases) + 12}")
+        print(f"1..{len(cases) + 15}")
         for name, args in cases:
             rc, out, err = run(walloff, tmp, args)
             got = f"exit {rc}\n{out}"
@@ -225,6 +264,7 @@ def main():
         check_json(walloff, tmp, tap)
         check_ack(walloff, tmp, tap)
         check_usage(walloff, tmp, tap)
+        check_terminal(walloff, tmp, tap)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 1 if tap.failed else 0
