@@ -822,7 +822,7 @@ int review_now(time_t *now, struct err *e)
 {
 	const char *env = getenv("WALLOFF_NOW");
 	struct tm tm = { 0 };
-	char *end;
+	char check[16], *end;
 
 	if (!env || !*env) {
 		*now = time(NULL) / DAY * DAY;
@@ -830,9 +830,16 @@ int review_now(time_t *now, struct err *e)
 	}
 	end = strptime(env, "%Y-%m-%d", &tm);
 	if (!end || *end || strlen(env) != 10)
-		return err_set(e, EINVAL, "WALLOFF_NOW: '%s' is not YYYY-MM-DD", env);
+		goto bad;
 	*now = timegm(&tm);
+	/* strptime() takes 2026-02-30; timegm() would make it March 2. */
+	review_date_str(*now, check, sizeof(check));
+	if (strcmp(check, env))
+		goto bad;
 	return 0;
+bad:
+	return err_set(e, EINVAL, "WALLOFF_NOW: '%s' is not a date YYYY-MM-DD",
+		       env);
 }
 
 static void report_init(struct review_report *rep, const char *path,

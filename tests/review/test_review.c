@@ -307,6 +307,12 @@ static void test_now(void **state)
 	assert_int_equal(review_now(&now, &e), -EINVAL);
 	setenv("WALLOFF_NOW", "2026-13-01", 1);
 	assert_int_equal(review_now(&now, &e), -EINVAL);
+	setenv("WALLOFF_NOW", "2026-02-30", 1);
+	assert_int_equal(review_now(&now, &e), -EINVAL);
+	setenv("WALLOFF_NOW", "2028-02-29", 1);
+	assert_int_equal(review_now(&now, &e), 0);
+	setenv("WALLOFF_NOW", "2026-1-01", 1);
+	assert_int_equal(review_now(&now, &e), -EINVAL);
 	setenv("WALLOFF_NOW", "26-1-1", 1);
 	assert_int_equal(review_now(&now, &e), -EINVAL);
 	unsetenv("WALLOFF_NOW");
