@@ -424,9 +424,7 @@ static void check_dns(const struct profile *p, const struct review_report *rep,
 	}
 	if (p->dns == DNS_NONE) {
 		summary(r, "DNS off: the guest resolves nothing");
-		ev_note(ev_key(r, p, "network", "dns"), "default: none");
-		if (r->ev[r->n_ev - 1].where == REVIEW_IN_PROFILE)
-			r->ev[r->n_ev - 1].note[0] = '\0';
+		ev_default(r, p, "network", "dns", "none");
 		return;
 	}
 	summary(r, "DNS answers only %u listed name%s", p->n_dns_allow,
