@@ -24,5 +24,6 @@ int cmd_stop(int argc, char *argv[]);
 int cmd_status(int argc, char *argv[]);
 int cmd_log(int argc, char *argv[]);
 int cmd_serial(int argc, char *argv[]);
+int cmd_review(int argc, char *argv[]);
 
 #endif /* WALLOFF_CMDS_H */
