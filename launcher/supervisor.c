@@ -516,7 +516,8 @@ static void stop_helpers(struct sup *s)
 	}
 }
 
-int supervisor_run(const struct profile *p)
+int supervisor_run(const struct profile *p, const char *accept_risk,
+		   const char *fails)
 {
 	struct sup sup = { .p = p, .qemu = -1, .sfd = -1, .tfd = -1,
 			    .helper_log = -1 };
@@ -575,6 +576,13 @@ int supervisor_run(const struct profile *p)
 				    p->path, "profile_sha256", pdigest,
 				    "version", WALLOFF_VERSION, "qemu",
 				    qemu_bin(), "uid", (int)getuid()));
+	if (accept_risk) {
+		audit(s, "accept-risk", json_pack("{s:s, s:s, s:s}", "reason",
+						  accept_risk, "controls", fails,
+						  "user", getenv("SUDO_USER") ?
+						  getenv("SUDO_USER") : ""));
+		say("running despite review FAILs (%s): %s", fails, accept_risk);
+	}
 	if (getenv("WALLOFF_QEMU"))
 		audit(s, "qemu-override", json_pack("{s:s}", "qemu", qemu_bin()));
 
