@@ -28,8 +28,7 @@
 
 #include "denylog.h"
 
-void denylog_init(struct denylog *dl, const struct emitter *em,
-		  int64_t now_ms)
+void denylog_init(struct denylog *dl, const struct emitter *em, int64_t now_ms)
 {
 	memset(dl, 0, sizeof(*dl));
 	dl->em = em;
@@ -74,8 +73,8 @@ static int report(struct denylog *dl, struct deny_slot *s)
 		      "total", (json_int_t)s->total);
 	if (!o)
 		return -ENOMEM;
-	json_object_set_new(o, "tag", k->tag ? json_string(k->tag) :
-				      json_null());
+	json_object_set_new(o, "tag",
+			    k->tag ? json_string(k->tag) : json_null());
 	if (k->name[0])
 		json_object_set_new(o, "name", json_string(k->name));
 	s->unreported = 0;
@@ -83,8 +82,7 @@ static int report(struct denylog *dl, struct deny_slot *s)
 	return emit(dl->em, "net-deny", o);
 }
 
-int denylog_note(struct denylog *dl, const struct deny_key *k,
-		 int64_t now_ms)
+int denylog_note(struct denylog *dl, const struct deny_key *k, int64_t now_ms)
 {
 	struct deny_slot *s, *victim = NULL;
 	size_t i;
@@ -139,8 +137,8 @@ int denylog_flush(struct denylog *dl, int64_t now_ms, bool force)
 			return r;
 	}
 	if (dl->suppressed) {
-		json_t *o = json_pack("{s:I}", "count",
-				      (json_int_t)dl->suppressed);
+		json_t *o =
+		    json_pack("{s:I}", "count", (json_int_t)dl->suppressed);
 
 		dl->suppressed = 0;
 		dl->records++;

@@ -28,16 +28,16 @@ struct deny_key {
 	uint8_t proto;
 	uint32_t saddr, daddr;
 	uint16_t dport;
-	const char *why;		/* static string */
-	const char *tag;		/* static string or NULL */
-	char name[DNS_NAME_TEXT_MAX];	/* DNS name, "" if none */
+	const char *why;	      /* static string */
+	const char *tag;	      /* static string or NULL */
+	char name[DNS_NAME_TEXT_MAX]; /* DNS name, "" if none */
 };
 
 struct deny_slot {
 	struct deny_key k;
 	bool used;
-	uint64_t total;		/* denials of this flow since first seen */
-	uint64_t unreported;	/* denials not yet in an audit record */
+	uint64_t total;	     /* denials of this flow since first seen */
+	uint64_t unreported; /* denials not yet in an audit record */
 	int64_t last_ms;
 };
 
@@ -47,8 +47,8 @@ struct denylog {
 	double tokens;
 	int64_t tokens_ms;
 	int64_t flushed_ms;
-	uint64_t suppressed;	/* denials evicted before being reported */
-	uint64_t records;	/* audit records written */
+	uint64_t suppressed; /* denials evicted before being reported */
+	uint64_t records;    /* audit records written */
 };
 
 /**
@@ -57,8 +57,7 @@ struct denylog {
  * @em:		where records go
  * @now_ms:	monotonic time
  */
-void denylog_init(struct denylog *dl, const struct emitter *em,
-		  int64_t now_ms);
+void denylog_init(struct denylog *dl, const struct emitter *em, int64_t now_ms);
 
 /**
  * denylog_note() - count one denial, audit it if it is new and the rate
@@ -69,8 +68,7 @@ void denylog_init(struct denylog *dl, const struct emitter *em,
  *
  * Return: 0 or -errno from the emitter
  */
-int denylog_note(struct denylog *dl, const struct deny_key *k,
-		 int64_t now_ms);
+int denylog_note(struct denylog *dl, const struct deny_key *k, int64_t now_ms);
 
 /**
  * denylog_flush() - report repeat counts and suppressed denials

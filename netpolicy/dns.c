@@ -96,7 +96,8 @@ int dns_parse_query(const uint8_t *p, size_t len, struct dns_query *q,
 			*why = "bad-character";
 			if (!label_char_ok(c))
 				return -EINVAL;
-			q->name[t++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			q->name[t++] =
+			    (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
 		}
 	}
 	*why = "empty-name";

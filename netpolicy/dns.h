@@ -22,9 +22,9 @@
 struct dns_query {
 	uint16_t id;
 	uint16_t flags;
-	char name[DNS_NAME_TEXT_MAX];	/* lower case, no trailing dot */
+	char name[DNS_NAME_TEXT_MAX]; /* lower case, no trailing dot */
 	uint16_t qtype, qclass;
-	size_t question_end;	/* offset just past QTYPE/QCLASS */
+	size_t question_end; /* offset just past QTYPE/QCLASS */
 };
 
 /**

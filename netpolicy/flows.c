@@ -59,24 +59,23 @@ static struct flow *lookup(struct flows *fl, uint8_t proto, uint32_t sa,
 static int close_flow(struct flows *fl, struct flow *x, const char *why)
 {
 	int32_t idx = (int32_t)(x - fl->f);
-	int32_t *pp = &fl->bucket[hash(x->proto, x->saddr, x->sport, x->daddr,
-				       x->dport)];
+	int32_t *pp =
+	    &fl->bucket[hash(x->proto, x->saddr, x->sport, x->daddr, x->dport)];
 	char src[16], dst[16];
 	json_t *o;
 
 	while (*pp != idx)
 		pp = &fl->f[*pp].next;
 	*pp = x->next;
-	o = json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:I, s:I, s:I, s:I, "
-		      "s:I}",
-		      "proto", proto_name(x->proto), "src",
-		      ipv4_text(x->saddr, src), "sport", (int)x->sport, "dst",
-		      ipv4_text(x->daddr, dst), "port", (int)x->dport,
-		      "reason", why, "bytes_out", (json_int_t)x->bytes_out,
-		      "bytes_in", (json_int_t)x->bytes_in, "packets_out",
-		      (json_int_t)x->pkts_out, "packets_in",
-		      (json_int_t)x->pkts_in, "duration_ms",
-		      (json_int_t)(x->last_ms - x->open_ms));
+	o = json_pack(
+	    "{s:s, s:s, s:i, s:s, s:i, s:s, s:I, s:I, s:I, s:I, "
+	    "s:I}",
+	    "proto", proto_name(x->proto), "src", ipv4_text(x->saddr, src),
+	    "sport", (int)x->sport, "dst", ipv4_text(x->daddr, dst), "port",
+	    (int)x->dport, "reason", why, "bytes_out", (json_int_t)x->bytes_out,
+	    "bytes_in", (json_int_t)x->bytes_in, "packets_out",
+	    (json_int_t)x->pkts_out, "packets_in", (json_int_t)x->pkts_in,
+	    "duration_ms", (json_int_t)(x->last_ms - x->open_ms));
 	if (o && x->tag)
 		json_object_set_new(o, "tag", json_string(x->tag));
 	x->used = false;
@@ -101,8 +100,8 @@ static int evict_oldest(struct flows *fl)
 int flows_guest(struct flows *fl, const struct frame *f, const char *tag,
 		int64_t now_ms)
 {
-	struct flow *x = lookup(fl, f->proto, f->saddr, f->sport, f->daddr,
-				f->dport);
+	struct flow *x =
+	    lookup(fl, f->proto, f->saddr, f->sport, f->daddr, f->dport);
 	char src[16], dst[16];
 	uint32_t h;
 	int r;
@@ -153,8 +152,8 @@ int flows_guest(struct flows *fl, const struct frame *f, const char *tag,
 
 void flows_slirp(struct flows *fl, const struct frame *f, int64_t now_ms)
 {
-	struct flow *x = lookup(fl, f->proto, f->daddr, f->dport, f->saddr,
-				f->sport);
+	struct flow *x =
+	    lookup(fl, f->proto, f->daddr, f->dport, f->saddr, f->sport);
 
 	if (!x)
 		return;
@@ -186,8 +185,8 @@ int flows_expire(struct flows *fl, int64_t now_ms, bool all)
 		else if ((x->rst || (x->fin_in && x->fin_out)) &&
 			 idle >= FLOW_LINGER_MS)
 			why = x->rst ? "reset" : "fin";
-		else if (idle >= (x->proto == 6 ? FLOW_IDLE_TCP_MS :
-				  FLOW_IDLE_UDP_MS))
+		else if (idle >=
+			 (x->proto == 6 ? FLOW_IDLE_TCP_MS : FLOW_IDLE_UDP_MS))
 			why = "idle";
 		if (!why)
 			continue;

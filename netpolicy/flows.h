@@ -17,7 +17,7 @@
  * recently active flow is closed in the log ("evicted") to make room.
  */
 #define FLOWS_MAX 1024
-#define FLOWS_HASH 2048		/* buckets, power of two */
+#define FLOWS_HASH 2048 /* buckets, power of two */
 /* Idle time after which a flow is logged as closed. */
 #define FLOW_IDLE_TCP_MS (15 * 60 * 1000)
 #define FLOW_IDLE_UDP_MS (60 * 1000)
@@ -31,10 +31,10 @@ struct flow {
 	bool used;
 	bool fin_out, fin_in, rst;
 	const char *tag;
-	uint64_t bytes_out, bytes_in;	/* payload bytes */
+	uint64_t bytes_out, bytes_in; /* payload bytes */
 	uint64_t pkts_out, pkts_in;
 	int64_t open_ms, last_ms;
-	int32_t next;			/* hash chain, -1 ends */
+	int32_t next; /* hash chain, -1 ends */
 };
 
 struct flows {

@@ -29,12 +29,12 @@
 #include "frame.h"
 
 #define ETHERTYPE_IPV4 0x0800
-#define ETHERTYPE_ARP  0x0806
+#define ETHERTYPE_ARP 0x0806
 #define ETHERTYPE_VLAN 0x8100
 #define ETHERTYPE_QINQ 0x88a8
 
-#define ARP_LEN 28		/* Ethernet/IPv4 ARP body */
-#define IPV4_HLEN 20		/* the only header length we accept */
+#define ARP_LEN 28   /* Ethernet/IPv4 ARP body */
+#define IPV4_HLEN 20 /* the only header length we accept */
 #define TCP_HLEN_MIN 20
 #define UDP_HLEN 8
 #define ICMP_HLEN 8
@@ -42,24 +42,23 @@
 #define DHCP_SERVER_PORT 67
 
 static const char *const drop_names[DROP__COUNT] = {
-	[DROP_NONE] = "none",
-	[DROP_RUNT] = "runt",
-	[DROP_OVERSIZE] = "oversize",
-	[DROP_VLAN] = "vlan",
-	[DROP_NON_IPV4] = "non-ipv4",
-	[DROP_ARP_MALFORMED] = "arp-malformed",
-	[DROP_ARP_SPOOF] = "arp-spoof",
-	[DROP_MAC_SPOOF] = "mac-spoof",
-	[DROP_IP_MALFORMED] = "ip-malformed",
-	[DROP_IP_OPTIONS] = "ip-options",
-	[DROP_IP_FRAGMENT] = "ip-fragment",
-	[DROP_IP_SPOOF] = "ip-spoof",
-	[DROP_BROADCAST] = "broadcast",
-	[DROP_MARTIAN] = "martian",
-	[DROP_L4_MALFORMED] = "l4-malformed",
-	[DROP_ZERO_PORT] = "zero-port",
-	[DROP_PROTO] = "protocol",
-	[DROP_DNS] = "dns-malformed",
+    [DROP_NONE] = "none",
+    [DROP_RUNT] = "runt",
+    [DROP_OVERSIZE] = "oversize",
+    [DROP_VLAN] = "vlan",
+    [DROP_NON_IPV4] = "non-ipv4",
+    [DROP_ARP_MALFORMED] = "arp-malformed",
+    [DROP_ARP_SPOOF] = "arp-spoof",
+    [DROP_MAC_SPOOF] = "mac-spoof",
+    [DROP_IP_MALFORMED] = "ip-malformed",
+    [DROP_IP_OPTIONS] = "ip-options",
+    [DROP_IP_FRAGMENT] = "ip-fragment",
+    [DROP_IP_SPOOF] = "ip-spoof",
+    [DROP_BROADCAST] = "broadcast",
+    [DROP_MARTIAN] = "martian",
+    [DROP_L4_MALFORMED] = "l4-malformed",
+    [DROP_ZERO_PORT] = "zero-port",
+    [DROP_PROTO] = "protocol",
 };
 
 const char *frame_drop_name(enum frame_drop d)
@@ -93,8 +92,8 @@ uint16_t ip_checksum(const uint8_t *buf, size_t len, uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-static enum frame_drop parse_arp(const uint8_t *p, size_t len,
-				 struct frame *f, bool strict)
+static enum frame_drop parse_arp(const uint8_t *p, size_t len, struct frame *f,
+				 bool strict)
 {
 	if (len < ARP_LEN)
 		return DROP_ARP_MALFORMED;
@@ -249,8 +248,8 @@ static enum frame_drop parse(const uint8_t *buf, size_t len, struct frame *f,
 		return DROP_OVERSIZE;
 	memcpy(f->eth_dst, buf, ETH_ALEN_);
 	memcpy(f->eth_src, buf + ETH_ALEN_, ETH_ALEN_);
-	f->eth_bcast = !memcmp(f->eth_dst, "\xff\xff\xff\xff\xff\xff",
-			       ETH_ALEN_);
+	f->eth_bcast =
+	    !memcmp(f->eth_dst, "\xff\xff\xff\xff\xff\xff", ETH_ALEN_);
 	f->eth_mcast = !f->eth_bcast && (f->eth_dst[0] & 1);
 	type = rd16(buf + 12);
 	switch (type) {
@@ -273,8 +272,7 @@ enum frame_drop frame_parse(const uint8_t *buf, size_t len, struct frame *f)
 	return parse(buf, len, f, true);
 }
 
-enum frame_drop frame_parse_any(const uint8_t *buf, size_t len,
-				struct frame *f)
+enum frame_drop frame_parse_any(const uint8_t *buf, size_t len, struct frame *f)
 {
 	return parse(buf, len, f, false);
 }

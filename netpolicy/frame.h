@@ -23,32 +23,31 @@
 #define FRAME_MAX_GUEST 1514
 
 /* The fixed addresses of slirp's virtual network (host byte order). */
-#define NET_GUEST   0x0a00020fu	/* 10.0.2.15, the only DHCP lease */
-#define NET_GATEWAY 0x0a000202u	/* 10.0.2.2, slirp's alias of host loopback */
-#define NET_DNS     0x0a000203u	/* 10.0.2.3, slirp's DNS forwarder */
-#define NET_NETWORK 0x0a000200u	/* 10.0.2.0/24 */
-#define NET_MASK    0xffffff00u
+#define NET_GUEST 0x0a00020fu	/* 10.0.2.15, the only DHCP lease */
+#define NET_GATEWAY 0x0a000202u /* 10.0.2.2, slirp's alias of host loopback */
+#define NET_DNS 0x0a000203u	/* 10.0.2.3, slirp's DNS forwarder */
+#define NET_NETWORK 0x0a000200u /* 10.0.2.0/24 */
+#define NET_MASK 0xffffff00u
 
 /* Why a frame was dropped. Keep frame_drop_name() in step. */
 enum frame_drop {
 	DROP_NONE = 0,
-	DROP_RUNT,		/* shorter than an Ethernet header */
-	DROP_OVERSIZE,		/* longer than FRAME_MAX_GUEST */
-	DROP_VLAN,		/* 802.1Q / QinQ tag */
-	DROP_NON_IPV4,		/* IPv6 or any other ethertype */
+	DROP_RUNT,     /* shorter than an Ethernet header */
+	DROP_OVERSIZE, /* longer than FRAME_MAX_GUEST */
+	DROP_VLAN,     /* 802.1Q / QinQ tag */
+	DROP_NON_IPV4, /* IPv6 or any other ethertype */
 	DROP_ARP_MALFORMED,
-	DROP_ARP_SPOOF,		/* sender is not the guest's address/MAC */
-	DROP_MAC_SPOOF,		/* Ethernet source is not the guest's MAC */
-	DROP_IP_MALFORMED,	/* version, IHL, total length, checksum */
+	DROP_ARP_SPOOF,	   /* sender is not the guest's address/MAC */
+	DROP_MAC_SPOOF,	   /* Ethernet source is not the guest's MAC */
+	DROP_IP_MALFORMED, /* version, IHL, total length, checksum */
 	DROP_IP_OPTIONS,
 	DROP_IP_FRAGMENT,
-	DROP_IP_SPOOF,		/* source is not 10.0.2.15 (0.0.0.0 for DHCP) */
-	DROP_BROADCAST,		/* broadcast/multicast that is not DHCP/ARP */
-	DROP_MARTIAN,		/* loopback, 0/8, class E destinations */
-	DROP_L4_MALFORMED,	/* truncated TCP/UDP/ICMP, bad data offset */
+	DROP_IP_SPOOF,	   /* source is not 10.0.2.15 (0.0.0.0 for DHCP) */
+	DROP_BROADCAST,	   /* broadcast/multicast that is not DHCP/ARP */
+	DROP_MARTIAN,	   /* loopback, 0/8, class E destinations */
+	DROP_L4_MALFORMED, /* truncated TCP/UDP/ICMP, bad data offset */
 	DROP_ZERO_PORT,
-	DROP_PROTO,		/* IP protocol other than TCP/UDP/ICMP */
-	DROP_DNS,		/* DNS query we cannot parse safely */
+	DROP_PROTO, /* IP protocol other than TCP/UDP/ICMP */
 	DROP__COUNT
 };
 
@@ -68,20 +67,20 @@ struct frame {
 	enum frame_kind kind;
 	uint8_t eth_dst[ETH_ALEN_];
 	uint8_t eth_src[ETH_ALEN_];
-	bool eth_bcast;		/* destination ff:ff:ff:ff:ff:ff */
-	bool eth_mcast;		/* group bit set, not broadcast */
+	bool eth_bcast; /* destination ff:ff:ff:ff:ff:ff */
+	bool eth_mcast; /* group bit set, not broadcast */
 	/* ARP */
 	uint16_t arp_op;
-	uint32_t arp_spa, arp_tpa;	/* host byte order */
+	uint32_t arp_spa, arp_tpa; /* host byte order */
 	/* IPv4 */
-	uint32_t saddr, daddr;		/* host byte order */
-	uint8_t proto;			/* 1, 6, 17 */
-	size_t l3_off;			/* IPv4 header offset */
-	size_t l4_off;			/* TCP/UDP/ICMP header offset */
-	size_t l4_len;			/* bytes of L4 header + payload */
-	size_t payload_off;		/* application data */
+	uint32_t saddr, daddr; /* host byte order */
+	uint8_t proto;	       /* 1, 6, 17 */
+	size_t l3_off;	       /* IPv4 header offset */
+	size_t l4_off;	       /* TCP/UDP/ICMP header offset */
+	size_t l4_len;	       /* bytes of L4 header + payload */
+	size_t payload_off;    /* application data */
 	size_t payload_len;
-	uint16_t sport, dport;		/* ICMP: 0, 0 */
+	uint16_t sport, dport; /* ICMP: 0, 0 */
 	uint8_t tcp_flags;
 	uint32_t tcp_seq, tcp_ack;
 	uint8_t icmp_type;

@@ -84,13 +84,13 @@ static void on_signal(int sig)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: walloff-net --socket PATH --cell NAME --audit-fd N "
-		"[--ready-fd N]\n"
-		"                   [--allow RULE]... "
-		"[--host-access allow|deny]\n"
-		"                   [--dns none|allowlist] [--dns-allow NAME]..."
-		"\n                   [--stats PATH] [--user NAME]\n");
+	fprintf(
+	    f, "usage: walloff-net --socket PATH --cell NAME --audit-fd N "
+	       "[--ready-fd N]\n"
+	       "                   [--allow RULE]... "
+	       "[--host-access allow|deny]\n"
+	       "                   [--dns none|allowlist] [--dns-allow NAME]..."
+	       "\n                   [--stats PATH] [--user NAME]\n");
 }
 
 static int parse_fd(const char *s, int *out, struct err *e)
@@ -111,18 +111,18 @@ static int parse_fd(const char *s, int *out, struct err *e)
 static int parse_args(int argc, char *argv[], struct opts *o, struct err *e)
 {
 	static const struct option lo[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "cell", required_argument, NULL, 'c' },
-		{ "audit-fd", required_argument, NULL, 'a' },
-		{ "ready-fd", required_argument, NULL, 'r' },
-		{ "allow", required_argument, NULL, 'A' },
-		{ "host-access", required_argument, NULL, 'H' },
-		{ "dns", required_argument, NULL, 'd' },
-		{ "dns-allow", required_argument, NULL, 'D' },
-		{ "stats", required_argument, NULL, 'S' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"socket", required_argument, NULL, 's'},
+	    {"cell", required_argument, NULL, 'c'},
+	    {"audit-fd", required_argument, NULL, 'a'},
+	    {"ready-fd", required_argument, NULL, 'r'},
+	    {"allow", required_argument, NULL, 'A'},
+	    {"host-access", required_argument, NULL, 'H'},
+	    {"dns", required_argument, NULL, 'd'},
+	    {"dns-allow", required_argument, NULL, 'D'},
+	    {"stats", required_argument, NULL, 'S'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c, r;
 
@@ -131,10 +131,18 @@ static int parse_args(int argc, char *argv[], struct opts *o, struct err *e)
 	o->ready_fd = -1;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
-		case 's': o->socket = optarg; break;
-		case 'c': o->cell = optarg; break;
-		case 'S': o->stats = optarg; break;
-		case 'u': o->user = optarg; break;
+		case 's':
+			o->socket = optarg;
+			break;
+		case 'c':
+			o->cell = optarg;
+			break;
+		case 'S':
+			o->stats = optarg;
+			break;
+		case 'u':
+			o->user = optarg;
+			break;
 		case 'a':
 			r = parse_fd(optarg, &o->audit_fd, e);
 			if (r)
@@ -163,11 +171,12 @@ static int parse_args(int argc, char *argv[], struct opts *o, struct err *e)
 			o->host_access = !strcmp(optarg, "allow");
 			break;
 		case 'd':
-			if (strcmp(optarg, "none") && strcmp(optarg, "allowlist"))
+			if (strcmp(optarg, "none") &&
+			    strcmp(optarg, "allowlist"))
 				return err_set(e, EINVAL,
 					       "--dns none|allowlist");
-			o->dns = strcmp(optarg, "none") ? DNS_ALLOWLIST :
-							  DNS_NONE;
+			o->dns =
+			    strcmp(optarg, "none") ? DNS_ALLOWLIST : DNS_NONE;
 			break;
 		case 'D':
 			if (o->n_dns == MAX_DNS_NAMES)
@@ -176,7 +185,8 @@ static int parse_args(int argc, char *argv[], struct opts *o, struct err *e)
 			if (!dns_name_valid(optarg))
 				return err_set(e, EINVAL,
 					       "--dns-allow '%s': not a host "
-					       "name", optarg);
+					       "name",
+					       optarg);
 			o->dns_allow[o->n_dns++] = optarg;
 			break;
 		case 'h':
@@ -201,7 +211,7 @@ static int parse_args(int argc, char *argv[], struct opts *o, struct err *e)
 static int listen_unix(const char *path, const struct sandbox_user *u,
 		       struct err *e)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct stat st;
 	int fd, r;
 
@@ -217,8 +227,7 @@ static int listen_unix(const char *path, const struct sandbox_user *u,
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return err_set(e, errno, "socket: %s", strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    chmod(path, 0600) ||
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || chmod(path, 0600) ||
 	    (u->drop && chown(path, u->uid, u->gid)) || listen(fd, 1)) {
 		r = err_set(e, errno, "%s: %s", path, strerror(errno));
 		close(fd);
@@ -258,7 +267,8 @@ static void serve_stats(int lfd, const struct pump *p)
 	o = pump_stats_json(p);
 	s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	if (s) {
-		/* one short line into an empty socket buffer: no partial send */
+		/* one short line into an empty socket buffer: no partial send
+		 */
 		if (send(fd, s, strlen(s), MSG_NOSIGNAL) >= 0)
 			(void)!send(fd, "\n", 1, MSG_NOSIGNAL);
 		free(s);
@@ -277,15 +287,15 @@ static json_t *start_record(const struct opts *o, const struct sandbox_user *u)
 	for (i = 0; i < o->n_dns; i++)
 		json_array_append_new(names, json_string(o->dns_allow[i]));
 	return json_pack("{s:o, s:s, s:o, s:b, s:i}", "allow", rules, "dns",
-			 o->dns == DNS_NONE ? "none" : "allowlist",
-			 "dns_allow", names, "host_access", o->host_access,
-			 "uid", (int)(u->drop ? u->uid : geteuid()));
+			 o->dns == DNS_NONE ? "none" : "allowlist", "dns_allow",
+			 names, "host_access", o->host_access, "uid",
+			 (int)(u->drop ? u->uid : geteuid()));
 }
 
 /* Wait for QEMU to connect; serve stats meanwhile. */
 static int accept_qemu(int lfd, int sfd, const struct pump *p, struct err *e)
 {
-	struct pollfd pfd[2] = { { lfd, POLLIN, 0 }, { sfd, POLLIN, 0 } };
+	struct pollfd pfd[2] = {{lfd, POLLIN, 0}, {sfd, POLLIN, 0}};
 	int fd;
 
 	while (!stop_signal) {
@@ -301,10 +311,8 @@ static int accept_qemu(int lfd, int sfd, const struct pump *p, struct err *e)
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd >= 0)
 			return fd;
-		if (errno != EAGAIN && errno != EINTR &&
-		    errno != ECONNABORTED)
-			return err_set(e, errno, "accept: %s",
-				       strerror(errno));
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			return err_set(e, errno, "accept: %s", strerror(errno));
 	}
 	return err_set(e, EINTR, "stopped by signal %d", (int)stop_signal);
 }
@@ -322,10 +330,10 @@ static int run(struct ctx *x, int sfd, const char **reason, struct err *e)
 			*reason = "signal";
 			return 0;
 		}
-		pfd[0] = (struct pollfd){ x->guest.fd, POLLIN, 0 };
+		pfd[0] = (struct pollfd){x->guest.fd, POLLIN, 0};
 		if (stream_pending(&x->guest))
 			pfd[0].events |= POLLOUT;
-		pfd[1] = (struct pollfd){ sfd, POLLIN, 0 };
+		pfd[1] = (struct pollfd){sfd, POLLIN, 0};
 		timeout = TICK_MS;
 		nfd = 2 + netslirp_fill(&x->ns, pfd, 2, POLL_MAX, &timeout);
 		n = poll(pfd, nfd, timeout);
@@ -370,7 +378,7 @@ int main(int argc, char *argv[])
 	struct sigaction sa;
 	const char *reason = "error";
 	struct opts o;
-	struct err e = { 0 };
+	struct err e = {0};
 	int lfd = -1, sfd = -1, gfd = -1, rc = 1;
 	json_t *st;
 	char one = 1;
@@ -433,13 +441,12 @@ int main(int argc, char *argv[])
 	close(lfd);
 	lfd = -1;
 	stream_init(&x.guest, gfd);
-	if (netslirp_init(&x.ns,
-			  &(struct netslirp_config){
-				  .host_loopback =
-					  policy_needs_host_loopback(
-						  &x.pump.pol),
-				  .dns = o.dns == DNS_ALLOWLIST },
-			  pump_to_guest, &x.pump, &e))
+	if (netslirp_init(
+		&x.ns,
+		&(struct netslirp_config){
+		    .host_loopback = policy_needs_host_loopback(&x.pump.pol),
+		    .dns = o.dns == DNS_ALLOWLIST},
+		pump_to_guest, &x.pump, &e))
 		goto out;
 	audit_logf(x.audit, "net-connected", "{}");
 	if (run(&x, sfd, &reason, &e))

@@ -36,17 +36,17 @@
 const char *policy_port_tag(uint8_t proto, uint16_t port)
 {
 	switch (port) {
-	case 88:	/* Kerberos */
-	case 135:	/* MS-RPC endpoint mapper */
-	case 137:	/* NetBIOS name */
-	case 138:	/* NetBIOS datagram */
-	case 139:	/* NetBIOS session */
-	case 389:	/* LDAP */
-	case 636:	/* LDAPS */
-	case 3268:	/* Global Catalog */
-	case 3269:	/* Global Catalog over TLS */
-	case 445:	/* SMB */
-	case 464:	/* kpasswd */
+	case 88:   /* Kerberos */
+	case 135:  /* MS-RPC endpoint mapper */
+	case 137:  /* NetBIOS name */
+	case 138:  /* NetBIOS datagram */
+	case 139:  /* NetBIOS session */
+	case 389:  /* LDAP */
+	case 636:  /* LDAPS */
+	case 3268: /* Global Catalog */
+	case 3269: /* Global Catalog over TLS */
+	case 445:  /* SMB */
+	case 464:  /* kpasswd */
 		return (proto == 6 || proto == 17) ? "domain" : NULL;
 	default:
 		return NULL;
@@ -129,7 +129,7 @@ void policy_decide(struct policy *p, const uint8_t *buf, size_t len,
 		return;
 	}
 	if (f->kind == FRAME_ARP)
-		return;		/* VERDICT_PASS */
+		return; /* VERDICT_PASS */
 	if (f->proto == 17 && f->sport == DHCP_CLIENT_PORT &&
 	    f->dport == DHCP_SERVER_PORT &&
 	    (f->daddr == 0xffffffffu || f->daddr == NET_GATEWAY))
@@ -148,8 +148,8 @@ void policy_decide(struct policy *p, const uint8_t *buf, size_t len,
 		d->to_host = true;
 		if (p->host_access || rules_match(p, f, true))
 			return;
-		deny(d, "host-access", policy_port_tag(f->proto, f->dport) ?
-		     "domain" : "host");
+		deny(d, "host-access",
+		     policy_port_tag(f->proto, f->dport) ? "domain" : "host");
 		return;
 	}
 	if (rules_match(p, f, false))

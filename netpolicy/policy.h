@@ -13,14 +13,14 @@
 #include "frame.h"
 
 enum dns_mode {
-	DNS_NONE,		/* no DNS at all */
-	DNS_ALLOWLIST,		/* only the names in dns_allow */
+	DNS_NONE,      /* no DNS at all */
+	DNS_ALLOWLIST, /* only the names in dns_allow */
 };
 
 struct policy {
 	const struct rule *rules;
 	size_t n_rules;
-	bool host_access;		/* host-access = allow */
+	bool host_access; /* host-access = allow */
 	enum dns_mode dns;
 	char *const *dns_allow;
 	size_t n_dns_allow;
@@ -30,19 +30,19 @@ struct policy {
 };
 
 enum verdict {
-	VERDICT_PASS,		/* hand to slirp */
-	VERDICT_DROP,		/* malformed/spoofed/unneeded: count only */
-	VERDICT_DENY,		/* well-formed flow the policy denies: audit */
-	VERDICT_DNS_REFUSE,	/* DNS name not allowed: answer REFUSED */
+	VERDICT_PASS,	    /* hand to slirp */
+	VERDICT_DROP,	    /* malformed/spoofed/unneeded: count only */
+	VERDICT_DENY,	    /* well-formed flow the policy denies: audit */
+	VERDICT_DNS_REFUSE, /* DNS name not allowed: answer REFUSED */
 };
 
 struct decision {
 	enum verdict verdict;
-	enum frame_drop drop;	/* VERDICT_DROP: why */
-	const char *why;	/* VERDICT_DENY/DNS_REFUSE: short reason */
-	const char *tag;	/* "domain", "dns", "host" or NULL */
-	bool to_host;		/* destination is slirp's host alias */
-	bool is_dns;		/* UDP query to 10.0.2.3:53 parsed into dq */
+	enum frame_drop drop; /* VERDICT_DROP: why */
+	const char *why;      /* VERDICT_DENY/DNS_REFUSE: short reason */
+	const char *tag;      /* "domain", "dns", "host" or NULL */
+	bool to_host;	      /* destination is slirp's host alias */
+	bool is_dns;	      /* UDP query to 10.0.2.3:53 parsed into dq */
 	struct dns_query dq;
 };
 

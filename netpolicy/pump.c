@@ -81,9 +81,11 @@ int pump_from_guest(void *ctx, const uint8_t *frame, size_t len)
 		/* ARP and DHCP are slirp's own business, not flows */
 		if (f.kind == FRAME_IPV4 &&
 		    !(f.proto == 17 && f.sport == 68 && f.dport == 67)) {
-			r = flows_guest(&p->flows, &f, d.is_dns ? "dns" :
-					d.to_host ? "host" :
-					policy_port_tag(f.proto, f.dport),
+			r = flows_guest(&p->flows, &f,
+					d.is_dns ? "dns"
+					: d.to_host
+					    ? "host"
+					    : policy_port_tag(f.proto, f.dport),
 					p->now_ms());
 			if (r)
 				return r;
@@ -186,17 +188,16 @@ json_t *pump_stats_json(const struct pump *p)
 	}
 	o = json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, "
 		      "s:I, s:I}",
-		      "allowed", (json_int_t)p->st.allowed,
-		      "denied", (json_int_t)p->st.denied,
-		      "dropped", (json_int_t)total,
+		      "allowed", (json_int_t)p->st.allowed, "denied",
+		      (json_int_t)p->st.denied, "dropped", (json_int_t)total,
 		      "dns_refused", (json_int_t)p->st.dns_refused,
-		      "dropped_by_reason", drops,
-		      "frames_from_guest", (json_int_t)p->st.frames_from_guest,
-		      "frames_to_guest", (json_int_t)p->st.frames_to_guest,
-		      "rst_sent", (json_int_t)p->st.rst_sent,
-		      "to_guest_dropped", (json_int_t)p->st.to_guest_dropped,
-		      "flows_open", (json_int_t)p->flows.n_open,
-		      "flows_total", (json_int_t)p->flows.opened,
-		      "deny_records", (json_int_t)p->deny.records);
+		      "dropped_by_reason", drops, "frames_from_guest",
+		      (json_int_t)p->st.frames_from_guest, "frames_to_guest",
+		      (json_int_t)p->st.frames_to_guest, "rst_sent",
+		      (json_int_t)p->st.rst_sent, "to_guest_dropped",
+		      (json_int_t)p->st.to_guest_dropped, "flows_open",
+		      (json_int_t)p->flows.n_open, "flows_total",
+		      (json_int_t)p->flows.opened, "deny_records",
+		      (json_int_t)p->deny.records);
 	return o;
 }

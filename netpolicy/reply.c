@@ -44,7 +44,7 @@ static void put_eth_ip(const struct frame *f, uint8_t proto, size_t l4len,
 	memset(ip, 0, IPV4_HLEN);
 	ip[0] = 0x45;
 	wr16(ip + 2, (uint16_t)(IPV4_HLEN + l4len));
-	wr16(ip + 6, 0x4000);	/* DF */
+	wr16(ip + 6, 0x4000); /* DF */
 	ip[8] = IP_TTL_REPLY;
 	ip[9] = proto;
 	wr32(ip + 12, f->daddr);

@@ -11,7 +11,7 @@
 #include "../common/err.h"
 
 struct sandbox_user {
-	bool drop;		/* we are root and will switch user */
+	bool drop; /* we are root and will switch user */
 	uid_t uid;
 	gid_t gid;
 };

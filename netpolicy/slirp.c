@@ -85,8 +85,7 @@ static void *cb_timer_new(SlirpTimerCb cb, void *cb_opaque, void *opaque)
 	return t;
 }
 
-static void *cb_timer_new_opaque(SlirpTimerId id, void *cb_opaque,
-				 void *opaque)
+static void *cb_timer_new_opaque(SlirpTimerId id, void *cb_opaque, void *opaque)
 {
 	struct netslirp_timer *t = timer_alloc(opaque);
 
@@ -124,21 +123,21 @@ static void cb_notify(void *opaque)
 }
 
 static const SlirpCb callbacks = {
-	.send_packet = cb_send,
-	.guest_error = cb_guest_error,
-	.clock_get_ns = cb_clock_ns,
-	.timer_new = cb_timer_new,
-	.timer_free = cb_timer_free,
-	.timer_mod = cb_timer_mod,
-	.register_poll_fd = cb_register_fd,
-	.unregister_poll_fd = cb_register_fd,
-	.notify = cb_notify,
-	.timer_new_opaque = cb_timer_new_opaque,
+    .send_packet = cb_send,
+    .guest_error = cb_guest_error,
+    .clock_get_ns = cb_clock_ns,
+    .timer_new = cb_timer_new,
+    .timer_free = cb_timer_free,
+    .timer_mod = cb_timer_mod,
+    .register_poll_fd = cb_register_fd,
+    .unregister_poll_fd = cb_register_fd,
+    .notify = cb_notify,
+    .timer_new_opaque = cb_timer_new_opaque,
 };
 
 static struct in_addr in4(uint32_t a)
 {
-	struct in_addr r = { .s_addr = htonl(a) };
+	struct in_addr r = {.s_addr = htonl(a)};
 
 	return r;
 }
@@ -154,7 +153,7 @@ int netslirp_init(struct netslirp *ns, const struct netslirp_config *cfg,
 	ns->ctx = ctx;
 	memset(&sc, 0, sizeof(sc));
 	sc.version = 4;
-	sc.restricted = 0;	/* the policy restricts; slirp must connect */
+	sc.restricted = 0; /* the policy restricts; slirp must connect */
 	sc.in_enabled = true;
 	sc.vnetwork = in4(NET_NETWORK);
 	sc.vnetmask = in4(NET_MASK);
@@ -186,7 +185,7 @@ static int cb_add_poll(int fd, int events, void *opaque)
 	struct pollfd *p;
 
 	if (ns->base + ns->n >= ns->cap)
-		return -1;	/* not polled this turn; slirp copes */
+		return -1; /* not polled this turn; slirp copes */
 	p = &ns->pfd[ns->base + ns->n];
 	p->fd = fd;
 	p->events = 0;

@@ -26,17 +26,17 @@ struct netslirp_timer {
 };
 
 struct netslirp {
-	void *slirp;		/* Slirp *, opaque to users of this header */
+	void *slirp; /* Slirp *, opaque to users of this header */
 	int (*send)(void *ctx, const uint8_t *frame, size_t len);
 	void *ctx;
-	struct pollfd *pfd;	/* during fill/poll: the caller's array */
+	struct pollfd *pfd; /* during fill/poll: the caller's array */
 	size_t base, n, cap;
 	struct netslirp_timer timer[NETSLIRP_TIMERS_MAX];
 };
 
 struct netslirp_config {
-	bool host_loopback;	/* false: slirp refuses 10.0.2.2 itself */
-	bool dns;		/* false: slirp forwards no DNS */
+	bool host_loopback; /* false: slirp refuses 10.0.2.2 itself */
+	bool dns;	    /* false: slirp forwards no DNS */
 };
 
 /**

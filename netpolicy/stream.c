@@ -92,8 +92,8 @@ int stream_queue(struct stream *s, const uint8_t *frame, size_t len)
 {
 	uint8_t *p;
 
-	if (s->out_off && s->out_off + s->out_len + LEN_BYTES + len >
-			  sizeof(s->out)) {
+	if (s->out_off &&
+	    s->out_off + s->out_len + LEN_BYTES + len > sizeof(s->out)) {
 		memmove(s->out, s->out + s->out_off, s->out_len);
 		s->out_off = 0;
 	}

@@ -15,9 +15,9 @@
 
 static struct pump pump;
 static struct rule rules[3];
-static char *names[] = { "allowed.example" };
+static char *names[] = {"allowed.example"};
 static int64_t clk;
-static bool built_by_us;	/* to_guest() sees our RST/REFUSED frames */
+static bool built_by_us; /* to_guest() sees our RST/REFUSED frames */
 
 static int64_t fuzz_now(void)
 {

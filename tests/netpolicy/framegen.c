@@ -75,7 +75,7 @@ size_t fg_ipv4(const struct fg *g, uint8_t *out, size_t cap)
 		wr16(p + 2, g->dport);
 		wr16(p + 4, (uint16_t)l4);
 	} else {
-		p[0] = 8;	/* echo request */
+		p[0] = 8; /* echo request */
 	}
 	if (g->plen)
 		memcpy(p + l4h, g->payload, g->plen);
@@ -119,7 +119,7 @@ size_t fg_dns_query(uint16_t id, const char *name, uint8_t *out, size_t cap)
 		return 0;
 	memset(out, 0, 12);
 	wr16(out, id);
-	wr16(out + 2, 0x0100);	/* RD */
+	wr16(out + 2, 0x0100); /* RD */
 	wr16(out + 4, 1);
 	while (*s) {
 		const char *dot = strchr(s, '.');
@@ -134,6 +134,6 @@ size_t fg_dns_query(uint16_t id, const char *name, uint8_t *out, size_t cap)
 	}
 	out[off++] = 0;
 	wr16(out + off, 1);	/* A */
-	wr16(out + off + 2, 1);	/* IN */
+	wr16(out + off + 2, 1); /* IN */
 	return off + 4;
 }

@@ -12,7 +12,7 @@
 #define FG_GUEST_MAC "\x52\x54\x00\x12\x34\x56"
 #define FG_GW_MAC "\x52\x55\x0a\x00\x02\x02"
 #define FG_BCAST_MAC "\xff\xff\xff\xff\xff\xff"
-#define FG_IP(a, b, c, d) \
+#define FG_IP(a, b, c, d)                                                      \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
 
 struct fg {

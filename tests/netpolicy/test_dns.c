@@ -47,7 +47,7 @@ static void test_compression(void **state)
 {
 	size_t n = fg_dns_query(1, "a.example.org", q, sizeof(q));
 
-	q[14] = 0xc0;		/* "a" then a pointer */
+	q[14] = 0xc0; /* "a" then a pointer */
 	q[15] = 12;
 	assert_int_not_equal(parse(n), 0);
 	assert_string_equal(why, "compression");
@@ -55,7 +55,7 @@ static void test_compression(void **state)
 	q[12] = 0xc0;
 	q[13] = 12;
 	assert_int_not_equal(parse(n), 0);
-	q[12] = 0x40;		/* extended label type */
+	q[12] = 0x40; /* extended label type */
 	assert_int_not_equal(parse(n), 0);
 	assert_string_equal(why, "label-type");
 }
@@ -66,11 +66,11 @@ static void test_label_bounds(void **state)
 	size_t n;
 
 	memset(name, 'a', 64);
-	name[64] = '\0';	/* one 64-byte label: 0x40 is a label type */
+	name[64] = '\0'; /* one 64-byte label: 0x40 is a label type */
 	n = fg_dns_query(1, name, q, sizeof(q));
 	assert_int_not_equal(parse(n), 0);
 	assert_string_equal(why, "label-type");
-	name[63] = '\0';	/* 63 is the maximum */
+	name[63] = '\0'; /* 63 is the maximum */
 	n = fg_dns_query(1, name, q, sizeof(q));
 	assert_int_equal(parse(n), 0);
 	/* 4 x 63-byte labels = 256 wire bytes with the root: too long */
@@ -91,20 +91,20 @@ static void test_header_lies(void **state)
 {
 	size_t n = fg_dns_query(1, "a.example", q, sizeof(q));
 
-	q[2] |= 0x80;		/* a response, not a query */
+	q[2] |= 0x80; /* a response, not a query */
 	assert_int_not_equal(parse(n), 0);
-	q[2] = 0x28;		/* opcode 5 (UPDATE) */
+	q[2] = 0x28; /* opcode 5 (UPDATE) */
 	assert_int_not_equal(parse(n), 0);
 	q[2] = 0x01;
-	q[5] = 2;		/* two questions, one present */
+	q[5] = 2; /* two questions, one present */
 	assert_int_not_equal(parse(n), 0);
 	q[5] = 0;
 	assert_int_not_equal(parse(n), 0);
 	q[5] = 1;
-	q[7] = 1;		/* an answer in a query */
+	q[7] = 1; /* an answer in a query */
 	assert_int_not_equal(parse(n), 0);
 	q[7] = 0;
-	q[n - 1] = 3;		/* class CHAOS */
+	q[n - 1] = 3; /* class CHAOS */
 	assert_int_not_equal(parse(n), 0);
 	assert_string_equal(why, "class");
 }
@@ -116,16 +116,16 @@ static void test_bad_chars(void **state)
 	q[13] = '\n';
 	assert_int_not_equal(parse(n), 0);
 	assert_string_equal(why, "bad-character");
-	q[13] = '.';		/* a dot inside a label */
+	q[13] = '.'; /* a dot inside a label */
 	assert_int_not_equal(parse(n), 0);
 	q[13] = 0;
-	q[12] = 0;		/* root name only */
+	q[12] = 0; /* root name only */
 	assert_int_not_equal(parse(n), 0);
 }
 
 static void test_allowlist(void **state)
 {
-	char *list[] = { "licence.example.org.", "db" };
+	char *list[] = {"licence.example.org.", "db"};
 
 	assert_true(dns_name_allowed("licence.example.org", list, 2));
 	assert_true(dns_name_allowed("db", list, 2));
@@ -150,8 +150,8 @@ static void test_refused(void **state)
 	assert_int_equal(r, n);
 	assert_int_equal(out[0], 0xbe);
 	assert_int_equal(out[1], 0xef);
-	assert_int_equal(out[2], 0x81);	/* QR, RD */
-	assert_int_equal(out[3] & 0x0f, 5);	/* REFUSED */
+	assert_int_equal(out[2], 0x81);	    /* QR, RD */
+	assert_int_equal(out[3] & 0x0f, 5); /* REFUSED */
 	assert_memory_equal(out + 12, q + 12, n - 12);
 	assert_int_equal(dns_build_refused(q, &dq, out, 5), 0);
 }
@@ -159,14 +159,14 @@ static void test_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_compression),
-		cmocka_unit_test(test_label_bounds),
-		cmocka_unit_test(test_header_lies),
-		cmocka_unit_test(test_bad_chars),
-		cmocka_unit_test(test_allowlist),
-		cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_compression),
+	    cmocka_unit_test(test_label_bounds),
+	    cmocka_unit_test(test_header_lies),
+	    cmocka_unit_test(test_bad_chars),
+	    cmocka_unit_test(test_allowlist),
+	    cmocka_unit_test(test_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

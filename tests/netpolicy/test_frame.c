@@ -63,9 +63,9 @@ static void test_bad_ihl(void **state)
 	buf[14] = 0x44;
 	fg_ip_fix(buf);
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_IP_MALFORMED);
-	buf[14] = 0x4f;		/* 60-byte header: options */
+	buf[14] = 0x4f; /* 60-byte header: options */
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_IP_OPTIONS);
-	buf[14] = 0x65;		/* version 6 in an IPv4 ethertype */
+	buf[14] = 0x65; /* version 6 in an IPv4 ethertype */
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_IP_MALFORMED);
 }
 
@@ -86,14 +86,14 @@ static void test_total_length_lies(void **state)
 {
 	size_t n = tcp_syn(DST, 80);
 
-	buf[16] = 0x05;		/* total length 1280+ > frame */
+	buf[16] = 0x05; /* total length 1280+ > frame */
 	fg_ip_fix(buf);
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_IP_MALFORMED);
 	buf[16] = 0;
-	buf[17] = 19;		/* shorter than the header */
+	buf[17] = 19; /* shorter than the header */
 	fg_ip_fix(buf);
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_IP_MALFORMED);
-	buf[17] = 30;		/* header fits, TCP header does not */
+	buf[17] = 30; /* header fits, TCP header does not */
 	fg_ip_fix(buf);
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_L4_MALFORMED);
 	/* Ethernet padding after a correct total length is fine */
@@ -115,15 +115,15 @@ static void test_fragments(void **state)
 {
 	size_t n = tcp_syn(DST, 80);
 
-	buf[20] = 0x20;		/* MF, offset 0 */
+	buf[20] = 0x20; /* MF, offset 0 */
 	buf[21] = 0;
 	fg_ip_fix(buf);
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_IP_FRAGMENT);
-	buf[20] = 0x00;		/* offset 8 bytes, no MF: last fragment */
+	buf[20] = 0x00; /* offset 8 bytes, no MF: last fragment */
 	buf[21] = 1;
 	fg_ip_fix(buf);
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_IP_FRAGMENT);
-	buf[20] = 0x80;		/* reserved ("evil") bit */
+	buf[20] = 0x80; /* reserved ("evil") bit */
 	buf[21] = 0;
 	fg_ip_fix(buf);
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_IP_MALFORMED);
@@ -133,9 +133,9 @@ static void test_tcp_doff(void **state)
 {
 	size_t n = tcp_syn(DST, 80);
 
-	buf[46] = 4 << 4;	/* data offset below 20 bytes */
+	buf[46] = 4 << 4; /* data offset below 20 bytes */
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_L4_MALFORMED);
-	buf[46] = 15 << 4;	/* 60 bytes, segment has 20 */
+	buf[46] = 15 << 4; /* 60 bytes, segment has 20 */
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_L4_MALFORMED);
 }
 
@@ -148,9 +148,9 @@ static void test_udp_length(void **state)
 	n = fg_ipv4(&g, buf, sizeof(buf));
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_NONE);
 	buf[38] = 0;
-	buf[39] = 7;		/* below the UDP header */
+	buf[39] = 7; /* below the UDP header */
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_L4_MALFORMED);
-	buf[39] = 200;		/* past the datagram */
+	buf[39] = 200; /* past the datagram */
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_L4_MALFORMED);
 }
 
@@ -177,7 +177,7 @@ static void test_spoofed_source(void **state)
 	g.saddr = FG_IP(10, 0, 2, 16);
 	n = fg_ipv4(&g, buf, sizeof(buf));
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_IP_SPOOF);
-	g.saddr = 0;		/* 0.0.0.0 only for DHCP */
+	g.saddr = 0; /* 0.0.0.0 only for DHCP */
 	n = fg_ipv4(&g, buf, sizeof(buf));
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_IP_SPOOF);
 	fg_default(&g, 17, 0xffffffffu, 67);
@@ -193,16 +193,16 @@ static void test_broadcast_multicast(void **state)
 	struct fg g;
 	size_t n;
 
-	fg_default(&g, 17, FG_IP(10, 0, 2, 255), 137);	/* NetBIOS bcast */
+	fg_default(&g, 17, FG_IP(10, 0, 2, 255), 137); /* NetBIOS bcast */
 	g.sport = 137;
 	g.dmac = FG_BCAST_MAC;
 	n = fg_ipv4(&g, buf, sizeof(buf));
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_BROADCAST);
-	fg_default(&g, 17, FG_IP(239, 255, 255, 250), 1900);	/* SSDP */
+	fg_default(&g, 17, FG_IP(239, 255, 255, 250), 1900); /* SSDP */
 	g.dmac = "\x01\x00\x5e\x7f\xff\xfa";
 	n = fg_ipv4(&g, buf, sizeof(buf));
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_BROADCAST);
-	fg_default(&g, 6, DST, 80);	/* unicast IP in a broadcast frame */
+	fg_default(&g, 6, DST, 80); /* unicast IP in a broadcast frame */
 	g.dmac = FG_BCAST_MAC;
 	n = fg_ipv4(&g, buf, sizeof(buf));
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_BROADCAST);
@@ -213,12 +213,14 @@ static void test_broadcast_multicast(void **state)
 
 static void test_martians(void **state)
 {
-	assert_int_equal(frame_parse(buf, tcp_syn(FG_IP(127, 0, 0, 1), 22),
-				     &fr), DROP_MARTIAN);
-	assert_int_equal(frame_parse(buf, tcp_syn(FG_IP(0, 1, 2, 3), 22),
-				     &fr), DROP_MARTIAN);
-	assert_int_equal(frame_parse(buf, tcp_syn(FG_IP(240, 0, 0, 1), 22),
-				     &fr), DROP_MARTIAN);
+	assert_int_equal(
+	    frame_parse(buf, tcp_syn(FG_IP(127, 0, 0, 1), 22), &fr),
+	    DROP_MARTIAN);
+	assert_int_equal(frame_parse(buf, tcp_syn(FG_IP(0, 1, 2, 3), 22), &fr),
+			 DROP_MARTIAN);
+	assert_int_equal(
+	    frame_parse(buf, tcp_syn(FG_IP(240, 0, 0, 1), 22), &fr),
+	    DROP_MARTIAN);
 }
 
 static void test_arp(void **state)
@@ -229,7 +231,7 @@ static void test_arp(void **state)
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_NONE);
 	assert_int_equal(fr.kind, FRAME_ARP);
 	n = fg_arp(FG_GUEST_MAC, FG_GUEST_MAC, 0, NET_GUEST, buf);
-	assert_int_equal(frame_parse(buf, n, &fr), DROP_NONE);	/* probe */
+	assert_int_equal(frame_parse(buf, n, &fr), DROP_NONE); /* probe */
 	/* claiming the gateway's address: ARP spoofing */
 	n = fg_arp(FG_GUEST_MAC, FG_GUEST_MAC, NET_GATEWAY, NET_GUEST, buf);
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_ARP_SPOOF);
@@ -238,10 +240,10 @@ static void test_arp(void **state)
 		   NET_GATEWAY, buf);
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_ARP_SPOOF);
 	n = fg_arp(FG_GUEST_MAC, FG_GUEST_MAC, NET_GUEST, NET_GATEWAY, buf);
-	buf[18] = 16;		/* hlen 16 */
+	buf[18] = 16; /* hlen 16 */
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_ARP_MALFORMED);
 	n = fg_arp(FG_GUEST_MAC, FG_GUEST_MAC, NET_GUEST, NET_GATEWAY, buf);
-	buf[21] = 9;		/* op 9 */
+	buf[21] = 9; /* op 9 */
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_ARP_MALFORMED);
 	assert_int_equal(frame_parse(buf, 14 + 27, &fr), DROP_ARP_MALFORMED);
 }
@@ -260,7 +262,7 @@ static void test_vlan_ipv6_other(void **state)
 	buf[13] = 0xdd;
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_NON_IPV4);
 	buf[12] = 0x88;
-	buf[13] = 0xcc;		/* LLDP */
+	buf[13] = 0xcc; /* LLDP */
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_NON_IPV4);
 	assert_int_equal(frame_parse(buf, 2000, &fr), DROP_OVERSIZE);
 }
@@ -269,7 +271,7 @@ static void test_other_protocol(void **state)
 {
 	size_t n = tcp_syn(DST, 80);
 
-	buf[23] = 47;		/* GRE */
+	buf[23] = 47; /* GRE */
 	fg_ip_fix(buf);
 	assert_int_equal(frame_parse(buf, n, &fr), DROP_PROTO);
 }
@@ -277,7 +279,7 @@ static void test_other_protocol(void **state)
 /* ---- policy ---- */
 
 static struct rule rules[4];
-static char *names[] = { "licence.example.org" };
+static char *names[] = {"licence.example.org"};
 static struct policy pol;
 
 static void setup_policy(bool host_access)
@@ -319,10 +321,10 @@ static void test_policy_rules(void **state)
 	fg_default(&g, 17, FG_IP(192, 0, 2, 77), 123);
 	assert_int_equal(decide(fg_ipv4(&g, buf, sizeof(buf)), &d),
 			 VERDICT_PASS);
-	fg_default(&g, 6, FG_IP(192, 0, 2, 77), 123);	/* tcp != udp */
+	fg_default(&g, 6, FG_IP(192, 0, 2, 77), 123); /* tcp != udp */
 	assert_int_equal(decide(fg_ipv4(&g, buf, sizeof(buf)), &d),
 			 VERDICT_DENY);
-	fg_default(&g, 1, DST, 0);	/* no icmp rule */
+	fg_default(&g, 1, DST, 0); /* no icmp rule */
 	assert_int_equal(decide(fg_ipv4(&g, buf, sizeof(buf)), &d),
 			 VERDICT_DENY);
 }
@@ -376,11 +378,11 @@ static void test_policy_dns(void **state)
 	n = fg_ipv4(&g, buf, sizeof(buf));
 	assert_int_equal(decide(n, &d), VERDICT_DNS_REFUSE);
 	assert_string_equal(d.why, "dns-none");
-	q[12] = 0xc0;		/* compression pointer: denied, no answer */
+	q[12] = 0xc0; /* compression pointer: denied, no answer */
 	n = fg_ipv4(&g, buf, sizeof(buf));
 	assert_int_equal(decide(n, &d), VERDICT_DENY);
 	assert_string_equal(d.tag, "dns");
-	fg_default(&g, 6, NET_DNS, 53);	/* DNS over TCP */
+	fg_default(&g, 6, NET_DNS, 53); /* DNS over TCP */
 	assert_int_equal(decide(fg_ipv4(&g, buf, sizeof(buf)), &d),
 			 VERDICT_DENY);
 }
@@ -434,8 +436,9 @@ static void test_rst(void **state)
 	/* TCP checksum over pseudo header verifies to zero */
 	assert_int_equal(ip_checksum(out + 34, 20,
 				     (DST >> 16) + (DST & 0xffff) +
-				     (NET_GUEST >> 16) + (NET_GUEST & 0xffff) +
-				     6 + 20), 0);
+					 (NET_GUEST >> 16) +
+					 (NET_GUEST & 0xffff) + 6 + 20),
+			 0);
 	assert_int_equal(reply_tcp_rst(&fr, out, 10), 0);
 	fr.tcp_flags = TCPF_RST;
 	assert_int_equal(reply_tcp_rst(&fr, out, sizeof(out)), 0);
@@ -465,28 +468,28 @@ static void test_drop_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good_tcp),
-		cmocka_unit_test(test_truncated_everywhere),
-		cmocka_unit_test(test_bad_ihl),
-		cmocka_unit_test(test_ip_options),
-		cmocka_unit_test(test_total_length_lies),
-		cmocka_unit_test(test_bad_checksum),
-		cmocka_unit_test(test_fragments),
-		cmocka_unit_test(test_tcp_doff),
-		cmocka_unit_test(test_udp_length),
-		cmocka_unit_test(test_zero_ports),
-		cmocka_unit_test(test_spoofed_source),
-		cmocka_unit_test(test_broadcast_multicast),
-		cmocka_unit_test(test_martians),
-		cmocka_unit_test(test_arp),
-		cmocka_unit_test(test_vlan_ipv6_other),
-		cmocka_unit_test(test_other_protocol),
-		cmocka_unit_test(test_policy_rules),
-		cmocka_unit_test(test_policy_host),
-		cmocka_unit_test(test_policy_dns),
-		cmocka_unit_test(test_policy_dhcp_arp_mac),
-		cmocka_unit_test(test_rst),
-		cmocka_unit_test(test_drop_names),
+	    cmocka_unit_test(test_good_tcp),
+	    cmocka_unit_test(test_truncated_everywhere),
+	    cmocka_unit_test(test_bad_ihl),
+	    cmocka_unit_test(test_ip_options),
+	    cmocka_unit_test(test_total_length_lies),
+	    cmocka_unit_test(test_bad_checksum),
+	    cmocka_unit_test(test_fragments),
+	    cmocka_unit_test(test_tcp_doff),
+	    cmocka_unit_test(test_udp_length),
+	    cmocka_unit_test(test_zero_ports),
+	    cmocka_unit_test(test_spoofed_source),
+	    cmocka_unit_test(test_broadcast_multicast),
+	    cmocka_unit_test(test_martians),
+	    cmocka_unit_test(test_arp),
+	    cmocka_unit_test(test_vlan_ipv6_other),
+	    cmocka_unit_test(test_other_protocol),
+	    cmocka_unit_test(test_policy_rules),
+	    cmocka_unit_test(test_policy_host),
+	    cmocka_unit_test(test_policy_dns),
+	    cmocka_unit_test(test_policy_dhcp_arp_mac),
+	    cmocka_unit_test(test_rst),
+	    cmocka_unit_test(test_drop_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

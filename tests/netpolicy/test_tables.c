@@ -34,14 +34,14 @@ static int record(void *ctx, const char *event, json_t *o)
 	n_records++;
 	if (!strcmp(event, "net-deny")) {
 		n_deny++;
-		deny_count_sum += json_integer_value(json_object_get(o,
-								     "count"));
+		deny_count_sum +=
+		    json_integer_value(json_object_get(o, "count"));
 		json_decref(last_deny);
 		last_deny = json_incref(o);
 	} else if (!strcmp(event, "net-deny-suppressed")) {
 		n_suppr++;
-		suppressed_sum += json_integer_value(json_object_get(o,
-								     "count"));
+		suppressed_sum +=
+		    json_integer_value(json_object_get(o, "count"));
 	} else if (!strcmp(event, "net-flow-open")) {
 		n_open++;
 	} else if (!strcmp(event, "net-flow-close")) {
@@ -55,7 +55,7 @@ static int record(void *ctx, const char *event, json_t *o)
 	return 0;
 }
 
-static const struct emitter rec = { record, NULL };
+static const struct emitter rec = {record, NULL};
 
 static int reset(void **state)
 {
@@ -91,18 +91,18 @@ static void test_deny_dedup(void **state)
 	denylog_init(&dl, &rec, now);
 	for (i = 0; i < 1000; i++)
 		assert_int_equal(denylog_note(&dl, &k, now), 0);
-	assert_int_equal(n_deny, 1);	/* first one only, at once */
-	assert_int_equal(json_integer_value(json_object_get(last_deny,
-							    "count")), 1);
+	assert_int_equal(n_deny, 1); /* first one only, at once */
+	assert_int_equal(
+	    json_integer_value(json_object_get(last_deny, "count")), 1);
 	assert_int_equal(denylog_flush(&dl, now + 100, false), 0);
-	assert_int_equal(n_deny, 1);	/* too early */
+	assert_int_equal(n_deny, 1); /* too early */
 	now += DENYLOG_FLUSH_MS;
 	assert_int_equal(denylog_flush(&dl, now, false), 0);
 	assert_int_equal(n_deny, 2);
-	assert_int_equal(json_integer_value(json_object_get(last_deny,
-							    "count")), 999);
-	assert_int_equal(json_integer_value(json_object_get(last_deny,
-							    "total")), 1000);
+	assert_int_equal(
+	    json_integer_value(json_object_get(last_deny, "count")), 999);
+	assert_int_equal(
+	    json_integer_value(json_object_get(last_deny, "total")), 1000);
 	assert_true(json_is_null(json_object_get(last_deny, "tag")));
 }
 
@@ -134,7 +134,7 @@ static struct flows fl;
 
 static void test_flows(void **state)
 {
-	uint8_t buf[256], pl[100] = { 0 };
+	uint8_t buf[256], pl[100] = {0};
 	struct frame f, r;
 	struct fg g;
 	size_t n;
@@ -166,16 +166,16 @@ static void test_flows(void **state)
 	f.payload_len = 0;
 	assert_int_equal(flows_guest(&fl, &f, NULL, now), 0);
 	assert_int_equal(flows_expire(&fl, now, false), 0);
-	assert_int_equal(n_close, 0);	/* lingering */
+	assert_int_equal(n_close, 0); /* lingering */
 	now += FLOW_LINGER_MS;
 	assert_int_equal(flows_expire(&fl, now, false), 0);
 	assert_int_equal(n_close, 1);
-	assert_int_equal(json_integer_value(json_object_get(last_close,
-							    "bytes_out")), 100);
-	assert_int_equal(json_integer_value(json_object_get(last_close,
-							    "bytes_in")), 40);
-	assert_string_equal(json_string_value(json_object_get(last_close,
-							      "reason")), "fin");
+	assert_int_equal(
+	    json_integer_value(json_object_get(last_close, "bytes_out")), 100);
+	assert_int_equal(
+	    json_integer_value(json_object_get(last_close, "bytes_in")), 40);
+	assert_string_equal(
+	    json_string_value(json_object_get(last_close, "reason")), "fin");
 	assert_int_equal(fl.n_open, 0);
 }
 
@@ -198,9 +198,9 @@ static void test_flows_full(void **state)
 	}
 	assert_int_equal(fl.n_open, FLOWS_MAX);
 	assert_int_equal(n_close, 10);
-	assert_string_equal(json_string_value(json_object_get(last_close,
-							      "reason")),
-			    "evicted");
+	assert_string_equal(
+	    json_string_value(json_object_get(last_close, "reason")),
+	    "evicted");
 	now += FLOW_IDLE_UDP_MS;
 	assert_int_equal(flows_expire(&fl, now, false), 0);
 	assert_int_equal(fl.n_open, 0);
@@ -270,11 +270,10 @@ static void test_pump(void **state)
 	assert_int_equal(frame_parse_any(guest_got, guest_got_len, &r),
 			 DROP_NONE);
 	assert_true(r.tcp_flags & TCPF_RST);
-	assert_string_equal(json_string_value(json_object_get(last_deny,
-							      "tag")),
-			    "domain");
-	assert_int_equal(json_integer_value(json_object_get(last_deny,
-							    "port")), 445);
+	assert_string_equal(
+	    json_string_value(json_object_get(last_deny, "tag")), "domain");
+	assert_int_equal(json_integer_value(json_object_get(last_deny, "port")),
+			 445);
 
 	/* denied UDP: no answer */
 	fg_default(&g, 17, DST, 9999);
@@ -295,9 +294,9 @@ static void test_pump(void **state)
 	assert_int_equal(r.sport, 53);
 	assert_int_equal(r.saddr, NET_DNS);
 	assert_int_equal(guest_got[r.payload_off + 3] & 0xf, 5);
-	assert_string_equal(json_string_value(json_object_get(last_deny,
-							      "name")),
-			    "example.com");
+	assert_string_equal(
+	    json_string_value(json_object_get(last_deny, "name")),
+	    "example.com");
 
 	/* garbage: dropped and counted */
 	memset(buf, 0xff, 60);
@@ -312,8 +311,8 @@ static void test_pump(void **state)
 	assert_int_equal(json_integer_value(json_object_get(st, "allowed")), 1);
 	assert_int_equal(json_integer_value(json_object_get(st, "denied")), 3);
 	assert_int_equal(json_integer_value(json_object_get(st, "dropped")), 1);
-	assert_int_equal(json_integer_value(json_object_get(st,
-							    "dns_refused")), 1);
+	assert_int_equal(json_integer_value(json_object_get(st, "dns_refused")),
+			 1);
 	json_decref(st);
 	assert_int_equal(pump_tick(&pump, true), 0);
 	assert_int_equal(n_close, 1);
@@ -327,14 +326,11 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_deny_dedup, reset,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_deny_flood, reset,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_flows, reset, teardown),
-		cmocka_unit_test_setup_teardown(test_flows_full, reset,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_pump, reset, teardown),
+	    cmocka_unit_test_setup_teardown(test_deny_dedup, reset, teardown),
+	    cmocka_unit_test_setup_teardown(test_deny_flood, reset, teardown),
+	    cmocka_unit_test_setup_teardown(test_flows, reset, teardown),
+	    cmocka_unit_test_setup_teardown(test_flows_full, reset, teardown),
+	    cmocka_unit_test_setup_teardown(test_pump, reset, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
