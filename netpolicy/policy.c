@@ -114,7 +114,12 @@ static void decide_dns(const struct policy *p, const uint8_t *buf,
 void policy_decide(struct policy *p, const uint8_t *buf, size_t len,
 		   struct frame *f, struct decision *d)
 {
-	memset(d, 0, sizeof(*d));
+	/* not memset: dq is large and only filled (by dns.c) for DNS */
+	d->verdict = VERDICT_PASS;
+	d->why = NULL;
+	d->tag = NULL;
+	d->to_host = false;
+	d->is_dns = false;
 	d->drop = frame_parse(buf, len, f);
 	if (d->drop != DROP_NONE) {
 		d->verdict = VERDICT_DROP;

@@ -43,7 +43,7 @@ struct decision {
 	const char *tag;      /* "domain", "dns", "host" or NULL */
 	bool to_host;	      /* destination is slirp's host alias */
 	bool is_dns;	      /* UDP query to 10.0.2.3:53 parsed into dq */
-	struct dns_query dq;
+	struct dns_query dq;	/* valid only if is_dns */
 };
 
 /**
