@@ -40,8 +40,6 @@ static void usage(FILE *f)
 /* Settings that parse but whose enforcement has not landed: refuse them. */
 static const char *unavailable(const struct profile *p)
 {
-	if (p->net == NET_USER)
-		return "[network] mode = user (walloff-net)";
 	if (p->net != NET_NONE && p->net_failure == NETFAIL_RESTART)
 		return "[network] on-failure = restart";
 	if (p->net == NET_NFT)

@@ -76,6 +76,7 @@ struct sup {
 	bool guest_shutdown;	/* SHUTDOWN event seen */
 	bool stop_requested;
 	bool audit_failed;
+	bool helper_failed;	/* walloff-net died: the stop is a failure */
 	time_t started;
 	struct cgroup cg;
 	char accel_why[200];
@@ -218,6 +219,7 @@ static void helper_died(struct sup *s, pid_t w, int st)
 			WIFSIGNALED(st) ? WTERMSIG(st) : 0));
 	if (net) {
 		s->net = 0;
+		s->helper_failed = true;
 		say("walloff-net died: the guest has no network (fail closed); "
 		    "stopping the cell");
 		request_stop(s, "walloff-net died");
@@ -321,8 +323,8 @@ static int exit_code(struct sup *s, int st, const char **reason)
 		return s->audit_failed ? RUN_ERROR : RUN_FORCED;
 	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && s->guest_shutdown) {
-		*reason = "guest-poweroff";
-		return RUN_OK;
+		*reason = s->helper_failed ? "network-helper-died" : "guest-poweroff";
+		return s->helper_failed ? RUN_ERROR : RUN_OK;
 	}
 	*reason = "qemu-died";
 	return RUN_CRASHED;
