@@ -18,4 +18,11 @@
  */
 int cmd_qmp(int argc, char *argv[]);
 
+int cmd_check(int argc, char *argv[]);
+int cmd_run(int argc, char *argv[]);
+int cmd_stop(int argc, char *argv[]);
+int cmd_status(int argc, char *argv[]);
+int cmd_log(int argc, char *argv[]);
+int cmd_serial(int argc, char *argv[]);
+
 #endif /* WALLOFF_CMDS_H */

@@ -21,9 +21,15 @@ static const struct subcommand {
 	int (*main)(int argc, char *argv[]);
 	const char *summary;
 } subcommands[] = {
+	{ "run",     cmd_run,     "start a cell from its profile" },
+	{ "check",   cmd_check,   "validate profiles" },
+	{ "stop",    cmd_stop,    "power a running cell down" },
+	{ "status",  cmd_status,  "list running cells" },
+	{ "log",     cmd_log,     "print a cell's audit log" },
+	{ "serial",  cmd_serial,  "attach the terminal to a cell's serial port" },
+	{ "qmp",     cmd_qmp,     "send one QMP command to a socket (debugging)" },
 	{ "help",    cmd_help,    "list subcommands" },
 	{ "version", cmd_version, "print the version" },
-	{ "qmp",     cmd_qmp,     "send one QMP command to a socket (debugging)" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
