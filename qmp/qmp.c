@@ -46,6 +46,9 @@
 #define QMP_READ_CHUNK 16384
 /* Pause between connect attempts while QEMU has not created its socket. */
 #define QMP_CONNECT_RETRY_MS 20
+/* Reads per qmp_dispatch() call (1 MiB): a peer that never stops writing
+ * must not keep the caller's event loop from its other file descriptors. */
+#define QMP_DISPATCH_MAX_READS 64
 
 int64_t qmp_now_ms(void)
 {
@@ -254,6 +257,13 @@ int qmp_pump(struct qmp *q, int64_t deadline, bool (*done)(struct qmp *),
 	if (ret < 0)
 		return ret;
 	while (!done(q)) {
+		/* Checked before poll: a peer flooding events keeps the socket
+		 * readable forever, and must still hit the deadline. */
+		if (qmp_now_ms() >= deadline) {
+			ret = err_set(e, ETIMEDOUT,
+				      "QMP peer silent past the timeout");
+			goto out;
+		}
 		ret = poll(&pfd, 1, ms_left(deadline));
 		if (ret < 0) {
 			if (errno == EINTR)
@@ -410,13 +420,13 @@ static bool never(struct qmp *q)
 
 int qmp_dispatch(struct qmp *q, struct err *e)
 {
-	int ret;
+	int ret, i;
 
 	ret = qmp_check_usable(q, e);
 	if (ret < 0)
 		goto out;
-	/* Zero deadline: take what is there now; silence is not an error. */
-	for (;;) {
+	/* Take what is there now; silence is not an error. */
+	for (i = 0; i < QMP_DISPATCH_MAX_READS; i++) {
 		ret = read_some(q, e);
 		if (ret <= 0)
 			break;
@@ -535,7 +545,11 @@ struct qmp *qmp_connect(const char *sock_path, int timeout_ms, struct err *e)
 	}
 	strcpy(sa.sun_path, sock_path);
 	for (;;) {
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		/* Non-blocking: a full backlog (QEMU busy with another client)
+		 * gives EAGAIN and a retry instead of blocking past the
+		 * deadline. */
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			    0);
 		if (fd < 0) {
 			err_set(e, errno, "socket: %s", strerror(errno));
 			return NULL;

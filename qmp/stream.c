@@ -30,6 +30,9 @@
 
 /* First allocation: enough for every reply but query-pci/-block/-schema. */
 #define STREAM_INITIAL_CAP 4096
+/* A buffer grown past this for one big reply is freed after it, so a
+ * connection does not keep megabytes for its lifetime. */
+#define STREAM_KEEP_CAP (64 * 1024)
 
 void qmp_stream_init(struct qmp_stream *s, size_t max_msg, unsigned max_depth)
 {
@@ -52,6 +55,11 @@ bool qmp_stream_pending(const struct qmp_stream *s)
 
 static void reset_line(struct qmp_stream *s)
 {
+	if (s->cap > STREAM_KEEP_CAP) {
+		free(s->buf);
+		s->buf = NULL;
+		s->cap = 0;
+	}
 	s->len = 0;
 	s->depth = 0;
 	s->in_str = false;

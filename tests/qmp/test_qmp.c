@@ -406,6 +406,45 @@ static void test_event_flood(void **state)
 	finish(&f, q);
 }
 
+/* Events without end, and never a reply. */
+static void flood_forever(int fd, void *arg)
+{
+	static const char ev[] = "{\"event\": \"RTC_CHANGE\", \"data\": "
+				 "{\"offset\": 1}}\r\n";
+	char buf[64 * sizeof(ev)];
+	size_t i;
+
+	fake_handshake(fd);
+	if (arg)
+		json_decref(fake_read(fd));
+	for (i = 0; i < 64; i++)
+		memcpy(buf + i * (sizeof(ev) - 1), ev, sizeof(ev) - 1);
+	for (;;)
+		fake_write(fd, buf, 64 * (sizeof(ev) - 1)); /* exits on EPIPE */
+}
+
+static void test_flood_forever(void **state)
+{
+	struct qmp_status st;
+	struct err e = { 0 };
+	struct fake f;
+	struct qmp *q = start(&f, flood_forever, "wait for the command", &e);
+
+	assert_non_null(q);
+	qmp_set_timeout(q, T_SHORT);
+	/* the socket never stops being readable: the deadline still holds */
+	assert_int_equal(qmp_query_status(q, &st, &e), -ETIMEDOUT);
+	assert_true(qmp_events_dropped(q) > 0);
+	finish(&f, q);
+
+	q = start(&f, flood_forever, NULL, &e);
+	assert_non_null(q);
+	/* a dispatch call returns after a bounded amount of reading */
+	assert_int_equal(qmp_dispatch(q, &e), 0);
+	assert_int_equal(qmp_dispatch(q, &e), 0);
+	finish(&f, q);
+}
+
 struct seen {
 	int n;
 	int last;
@@ -1059,6 +1098,7 @@ int main(void)
 		cmocka_unit_test(test_events_during_command),
 		cmocka_unit_test(test_event_flood),
 		cmocka_unit_test(test_event_callback_and_shrink),
+		cmocka_unit_test(test_flood_forever),
 		cmocka_unit_test(test_dispatch_poll_loop),
 		cmocka_unit_test(test_no_greeting_silence),
 		cmocka_unit_test(test_no_greeting_reply_first),
