@@ -143,9 +143,8 @@ void qmp_deliver_events(struct qmp *q)
 		return;
 	q->delivering = true;
 	while (q->cb && (ev = qmp_event_pop(q))) {
-		q->cb(q->cb_opaque, json_string_value(json_object_get(ev,
-								"event")),
-		      ev);
+		q->cb(q->cb_opaque,
+		      json_string_value(json_object_get(ev, "event")), ev);
 		json_decref(ev);
 	}
 	q->delivering = false;
@@ -250,7 +249,7 @@ static int read_some(struct qmp *q, struct err *e)
 int qmp_pump(struct qmp *q, int64_t deadline, bool (*done)(struct qmp *),
 	     struct err *e)
 {
-	struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+	struct pollfd pfd = {.fd = q->fd, .events = POLLIN};
 	int ret;
 
 	ret = qmp_check_usable(q, e);
@@ -268,7 +267,8 @@ int qmp_pump(struct qmp *q, int64_t deadline, bool (*done)(struct qmp *),
 		if (ret < 0) {
 			if (errno == EINTR)
 				continue;
-			ret = err_set(e, errno, "QMP poll: %s", strerror(errno));
+			ret =
+			    err_set(e, errno, "QMP poll: %s", strerror(errno));
 			goto out;
 		}
 		if (ret == 0) {
@@ -288,7 +288,7 @@ out:
 static int write_all(struct qmp *q, const char *buf, size_t len,
 		     int64_t deadline, struct err *e)
 {
-	struct pollfd pfd = { .fd = q->fd, .events = POLLOUT };
+	struct pollfd pfd = {.fd = q->fd, .events = POLLOUT};
 	ssize_t n;
 	int ret;
 
@@ -442,7 +442,7 @@ out:
 
 int qmp_wait_eof(struct qmp *q, int64_t deadline, struct err *e)
 {
-	struct err tmp = { 0 };
+	struct err tmp = {0};
 	int ret;
 
 	ret = qmp_pump(q, deadline, never, &tmp);
@@ -487,8 +487,8 @@ static int read_greeting(struct qmp *q, int64_t deadline, struct err *e)
 	if (maj < 0 || min < 0 || mic < 0 || maj > 9999 || min > 9999 ||
 	    mic > 9999)
 		return err_set(e, EPROTO, "QMP greeting: bad version");
-	snprintf(q->version, sizeof(q->version), "%d.%d.%d", (int)maj,
-		 (int)min, (int)mic);
+	snprintf(q->version, sizeof(q->version), "%d.%d.%d", (int)maj, (int)min,
+		 (int)mic);
 	q->caps = json_incref(caps);
 	return 0;
 }
@@ -534,7 +534,7 @@ fail:
 struct qmp *qmp_connect(const char *sock_path, int timeout_ms, struct err *e)
 {
 	int64_t deadline = qmp_deadline(timeout_ms);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct qmp *q;
 	int fd, left;
 

@@ -69,8 +69,8 @@ static void reset_line(struct qmp_stream *s)
 static int append(struct qmp_stream *s, char c, struct err *e)
 {
 	if (s->len >= s->max_msg)
-		return err_set(e, EMSGSIZE,
-			       "QMP message longer than %zu bytes", s->max_msg);
+		return err_set(e, EMSGSIZE, "QMP message longer than %zu bytes",
+			       s->max_msg);
 	if (s->len == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : STREAM_INITIAL_CAP;
 		char *b;
@@ -79,8 +79,8 @@ static int append(struct qmp_stream *s, char c, struct err *e)
 			cap = s->max_msg;
 		b = realloc(s->buf, cap);
 		if (!b)
-			return err_set(e, ENOMEM, "QMP message buffer: %zu bytes",
-				       cap);
+			return err_set(e, ENOMEM,
+				       "QMP message buffer: %zu bytes", cap);
 		s->buf = b;
 		s->cap = cap;
 	}

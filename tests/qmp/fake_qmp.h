@@ -19,7 +19,7 @@
 
 struct fake {
 	pid_t pid;
-	int fd;		/* client end */
+	int fd; /* client end */
 };
 
 typedef void fake_script(int fd, void *arg);
@@ -32,12 +32,12 @@ int fake_wait(struct fake *f);
 /* Child side helpers. */
 char *fake_fixture(const char *name, size_t *len); /* malloc'ed file */
 void fake_write(int fd, const void *buf, size_t len);
-void fake_line(int fd, const char *s);		/* s + "\r\n" */
-void fake_bytewise(int fd, const char *s);	/* one write() per byte */
-json_t *fake_read(int fd);			/* next request, NULL at EOF */
+void fake_line(int fd, const char *s);	   /* s + "\r\n" */
+void fake_bytewise(int fd, const char *s); /* one write() per byte */
+json_t *fake_read(int fd);		   /* next request, NULL at EOF */
 void fake_send_fixture(int fd, const char *name);
 void fake_reply(int fd, const char *fixture, json_t *req); /* with req's id */
 void fake_handshake(int fd);
-void fake_drain(int fd);			/* read until EOF */
+void fake_drain(int fd); /* read until EOF */
 
 #endif

@@ -41,18 +41,18 @@ struct route {
 };
 
 static const struct route routes[] = {
-	{ "query-status", "query-status.prelaunch.reply.json" },
-	{ "query-pci", "query-pci.bridged.reply.json" },
-	{ "query-block", "query-block.reply.json" },
-	{ "query-chardev", "query-chardev.reply.json" },
-	{ "query-version", "query-version.reply.json" },
-	{ "cont", "cont.reply.json" },
-	{ "stop", "stop.reply.json" },
-	{ "system_powerdown", "system_powerdown.reply.json" },
-	{ "screendump", "screendump.error.reply.json" },
-	{ "device_del", "device_del.reply.json" },
-	{ "job-dismiss", "job-dismiss.reply.json" },
-	{ NULL, NULL },
+    {"query-status", "query-status.prelaunch.reply.json"},
+    {"query-pci", "query-pci.bridged.reply.json"},
+    {"query-block", "query-block.reply.json"},
+    {"query-chardev", "query-chardev.reply.json"},
+    {"query-version", "query-version.reply.json"},
+    {"cont", "cont.reply.json"},
+    {"stop", "stop.reply.json"},
+    {"system_powerdown", "system_powerdown.reply.json"},
+    {"screendump", "screendump.error.reply.json"},
+    {"device_del", "device_del.reply.json"},
+    {"job-dismiss", "job-dismiss.reply.json"},
+    {NULL, NULL},
 };
 
 static void send_job_events(int fd, const char *job_id, bool concluded_only)
@@ -64,8 +64,8 @@ static void send_job_events(int fd, const char *job_id, bool concluded_only)
 	     line = strtok_r(NULL, "\n", &save)) {
 		json_t *ev = json_loads(line, 0, NULL);
 		json_t *data = json_object_get(ev, "data");
-		const char *st = json_string_value(json_object_get(data,
-								   "status"));
+		const char *st =
+		    json_string_value(json_object_get(data, "status"));
 		char *out;
 
 		if (!concluded_only || !strcmp(st, "concluded")) {
@@ -89,8 +89,8 @@ static void serve(int fd, void *arg)
 
 	fake_handshake(fd);
 	while ((req = fake_read(fd))) {
-		const char *cmd = json_string_value(json_object_get(req,
-								    "execute"));
+		const char *cmd =
+		    json_string_value(json_object_get(req, "execute"));
 		json_t *args = json_object_get(req, "arguments");
 
 		if (!strcmp(cmd, "quit")) {
@@ -100,9 +100,9 @@ static void serve(int fd, void *arg)
 			return;
 		}
 		if (!strncmp(cmd, "snapshot-", 9)) {
-			snprintf(job, sizeof(job), "%s",
-				 json_string_value(json_object_get(args,
-								   "job-id")));
+			snprintf(
+			    job, sizeof(job), "%s",
+			    json_string_value(json_object_get(args, "job-id")));
 			/* concluded may overtake the reply */
 			if (job_fails)
 				send_job_events(fd, job, true);
@@ -110,15 +110,16 @@ static void serve(int fd, void *arg)
 			if (!job_fails)
 				send_job_events(fd, job, false);
 		} else if (!strcmp(cmd, "query-jobs")) {
-			char *s = fake_fixture(job_fails ?
-				"query-jobs.error.reply.json" :
-				"query-jobs.ok.reply.json", NULL);
+			char *s = fake_fixture(
+			    job_fails ? "query-jobs.error.reply.json"
+				      : "query-jobs.ok.reply.json",
+			    NULL);
 			json_t *r = json_loads(s, 0, NULL);
 			char *out;
 
-			json_object_set_new(json_array_get(json_object_get(r,
-						"return"), 0),
-					    "id", json_string(job));
+			json_object_set_new(
+			    json_array_get(json_object_get(r, "return"), 0),
+			    "id", json_string(job));
 			json_object_set(r, "id", json_object_get(req, "id"));
 			out = json_dumps(r, JSON_COMPACT);
 			fake_line(fd, out);
@@ -129,8 +130,11 @@ static void serve(int fd, void *arg)
 			for (i = 0; routes[i].cmd; i++)
 				if (!strcmp(routes[i].cmd, cmd))
 					break;
-			fake_reply(fd, routes[i].cmd ? routes[i].fixture :
-				   "unknown-command.error.reply.json", req);
+			fake_reply(fd,
+				   routes[i].cmd
+				       ? routes[i].fixture
+				       : "unknown-command.error.reply.json",
+				   req);
 		}
 		json_decref(req);
 	}
@@ -153,15 +157,15 @@ static void finish(struct fake *f, struct qmp *q)
 
 static void test_greeting(void **state)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q = start(&f, serve, NULL, &e);
 
 	assert_non_null(q);
 	assert_string_equal(qmp_version(q), "7.2.22");
 	assert_int_equal(json_array_size(qmp_capabilities(q)), 1);
-	assert_string_equal(json_string_value(json_array_get(
-				    qmp_capabilities(q), 0)), "oob");
+	assert_string_equal(
+	    json_string_value(json_array_get(qmp_capabilities(q), 0)), "oob");
 	assert_true(qmp_fd(q) >= 0);
 	finish(&f, q);
 }
@@ -169,7 +173,7 @@ static void test_greeting(void **state)
 static void test_status_and_power(void **state)
 {
 	struct qmp_status st;
-	struct err e = { 0 };
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q = start(&f, serve, NULL, &e);
 	json_t *ret = NULL;
@@ -182,10 +186,11 @@ static void test_status_and_power(void **state)
 	assert_int_equal(qmp_stop(q, &e), 0);
 	assert_int_equal(qmp_system_powerdown(q, &e), 0);
 	assert_int_equal(qmp_device_del(q, "nic1", &e), 0);
-	assert_int_equal(qmp_execute(q, "query-version", NULL, T_LONG, &ret,
-				     &e), 0);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(
-				 ret, "qemu"), "minor")), 2);
+	assert_int_equal(
+	    qmp_execute(q, "query-version", NULL, T_LONG, &ret, &e), 0);
+	assert_int_equal(json_integer_value(json_object_get(
+			     json_object_get(ret, "qemu"), "minor")),
+			 2);
 	json_decref(ret);
 	finish(&f, q);
 }
@@ -193,7 +198,7 @@ static void test_status_and_power(void **state)
 static void test_query_pci(void **state)
 {
 	struct qmp_pci_dev *d = NULL;
-	struct err e = { 0 };
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q = start(&f, serve, NULL, &e);
 	size_t n = 0;
@@ -222,7 +227,7 @@ static void test_query_block_chardev(void **state)
 {
 	struct qmp_chardev *c = NULL;
 	struct qmp_block *b = NULL;
-	struct err e = { 0 };
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q = start(&f, serve, NULL, &e);
 	size_t n = 0;
@@ -251,7 +256,7 @@ static void test_query_block_chardev(void **state)
 static void test_error_reply(void **state)
 {
 	struct qmp_status st;
-	struct err e = { 0 };
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q = start(&f, serve, NULL, &e);
 	json_t *ret = (json_t *)1;
@@ -260,8 +265,9 @@ static void test_error_reply(void **state)
 	assert_int_equal(qmp_screendump(q, "/tmp/x.ppm", &e), -EREMOTEIO);
 	assert_string_equal(e.msg, "GenericError: There is no console to "
 				   "take a screendump from");
-	assert_int_equal(qmp_execute(q, "no-such-command", NULL, T_LONG, &ret,
-				     &e), -EREMOTEIO);
+	assert_int_equal(
+	    qmp_execute(q, "no-such-command", NULL, T_LONG, &ret, &e),
+	    -EREMOTEIO);
 	assert_null(ret);
 	assert_non_null(strstr(e.msg, "CommandNotFound"));
 	/* an error reply leaves the connection usable */
@@ -271,7 +277,7 @@ static void test_error_reply(void **state)
 
 static void test_quit_shutdown(void **state)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q = start(&f, serve, NULL, &e);
 	json_t *ev;
@@ -291,40 +297,43 @@ static void test_quit_shutdown(void **state)
 
 static void test_snapshot_ok(void **state)
 {
-	static const char *const devs[] = { "disk0" };
-	struct err e = { 0 };
+	static const char *const devs[] = {"disk0"};
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q = start(&f, serve, NULL, &e);
 	json_t *ev;
 	int n = 0;
 
 	assert_non_null(q);
-	assert_int_equal(qmp_snapshot_save(q, "save7", "s1", "disk0", devs, 1,
-					   T_LONG, &e), 0);
+	assert_int_equal(
+	    qmp_snapshot_save(q, "save7", "s1", "disk0", devs, 1, T_LONG, &e),
+	    0);
 	/* the job's events are delivered, not eaten by the helper */
 	while ((ev = qmp_event_pop(q))) {
 		assert_string_equal(json_string_value(json_object_get(
-			json_object_get(ev, "data"), "id")), "save7");
+					json_object_get(ev, "data"), "id")),
+				    "save7");
 		json_decref(ev);
 		n++;
 	}
 	assert_int_equal(n, 6);
-	assert_int_equal(qmp_snapshot_delete(q, "del1", "s1", devs, 1, T_LONG,
-					     &e), 0);
+	assert_int_equal(
+	    qmp_snapshot_delete(q, "del1", "s1", devs, 1, T_LONG, &e), 0);
 	finish(&f, q);
 }
 
 static void test_snapshot_fails(void **state)
 {
-	static const char *const devs[] = { "disk0" };
+	static const char *const devs[] = {"disk0"};
 	struct qmp_status st;
-	struct err e = { 0 };
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q = start(&f, serve, "fail", &e);
 
 	assert_non_null(q);
-	assert_int_equal(qmp_snapshot_load(q, "load0", "nope", "disk0", devs,
-					   1, T_LONG, &e), -EREMOTEIO);
+	assert_int_equal(
+	    qmp_snapshot_load(q, "load0", "nope", "disk0", devs, 1, T_LONG, &e),
+	    -EREMOTEIO);
 	assert_non_null(strstr(e.msg, "does not exist"));
 	assert_int_equal(qmp_query_status(q, &st, &e), 0);
 	finish(&f, q);
@@ -345,7 +354,8 @@ static void events_then_reply(int fd, void *arg)
 		snprintf(ev, sizeof(ev),
 			 "{\"event\": \"RTC_CHANGE\", \"data\": {\"offset\": "
 			 "%d}, \"timestamp\": {\"seconds\": 1, "
-			 "\"microseconds\": 2}}", i);
+			 "\"microseconds\": 2}}",
+			 i);
 		fake_line(fd, ev);
 	}
 	fake_reply(fd, "query-status.running.reply.json", req);
@@ -355,14 +365,14 @@ static void events_then_reply(int fd, void *arg)
 
 static int offset_of(json_t *ev)
 {
-	return (int)json_integer_value(json_object_get(json_object_get(ev,
-						"data"), "offset"));
+	return (int)json_integer_value(
+	    json_object_get(json_object_get(ev, "data"), "offset"));
 }
 
 static void test_events_during_command(void **state)
 {
 	struct qmp_status st;
-	struct err e = { 0 };
+	struct err e = {0};
 	int n = 200, i;
 	struct fake f;
 	struct qmp *q = start(&f, events_then_reply, &n, &e);
@@ -385,7 +395,7 @@ static void test_events_during_command(void **state)
 static void test_event_flood(void **state)
 {
 	struct qmp_status st;
-	struct err e = { 0 };
+	struct err e = {0};
 	int n = 5000, i;
 	struct fake f;
 	struct qmp *q = start(&f, events_then_reply, &n, &e);
@@ -426,7 +436,7 @@ static void flood_forever(int fd, void *arg)
 static void test_flood_forever(void **state)
 {
 	struct qmp_status st;
-	struct err e = { 0 };
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q = start(&f, flood_forever, "wait for the command", &e);
 
@@ -465,8 +475,8 @@ static void on_event(void *opaque, const char *name, json_t *ev)
 static void test_event_callback_and_shrink(void **state)
 {
 	struct qmp_status st;
-	struct seen s = { .last = -1 };
-	struct err e = { 0 };
+	struct seen s = {.last = -1};
+	struct err e = {0};
 	int n = 50;
 	struct fake f;
 	struct qmp *q = start(&f, events_then_reply, &n, &e);
@@ -501,8 +511,8 @@ static void events_then_close(int fd, void *arg)
 
 static void test_dispatch_poll_loop(void **state)
 {
-	struct seen s = { 0 };
-	struct err e = { 0 };
+	struct seen s = {0};
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q = start(&f, events_then_close, NULL, &e);
 	struct pollfd pfd;
@@ -526,13 +536,13 @@ static void test_dispatch_poll_loop(void **state)
 /* ---- hostile peers ---- */
 
 struct bad {
-	bool handshake;		/* answer qmp_capabilities first */
-	bool read_request;	/* wait for the command before misbehaving */
-	bool with_id;		/* append the request's id to "line" */
-	const char *line;	/* sent as is (no "\r\n" added) */
-	size_t repeat;		/* times "fill" is sent before "line" */
+	bool handshake;	   /* answer qmp_capabilities first */
+	bool read_request; /* wait for the command before misbehaving */
+	bool with_id;	   /* append the request's id to "line" */
+	const char *line;  /* sent as is (no "\r\n" added) */
+	size_t repeat;	   /* times "fill" is sent before "line" */
 	const char *fill;
-	bool hold;		/* keep the socket open until the client closes */
+	bool hold; /* keep the socket open until the client closes */
 };
 
 static void misbehave(int fd, void *arg)
@@ -552,9 +562,9 @@ static void misbehave(int fd, void *arg)
 		const char *at = strstr(b->line, "%lld");
 		char id[32];
 
-		snprintf(id, sizeof(id), "%lld",
-			 (long long)json_integer_value(json_object_get(req,
-								       "id")));
+		snprintf(
+		    id, sizeof(id), "%lld",
+		    (long long)json_integer_value(json_object_get(req, "id")));
 		fake_write(fd, b->line, (size_t)(at - b->line));
 		fake_write(fd, id, strlen(id));
 		fake_write(fd, at + 4, strlen(at + 4));
@@ -570,7 +580,7 @@ static void misbehave(int fd, void *arg)
 static void greeting_fails_in(const struct bad *b, int code, const char *msg,
 			      int timeout_ms)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q;
 
@@ -593,7 +603,7 @@ static void greeting_fails(const struct bad *b, int code, const char *msg)
 static void command_fails(const struct bad *b, int code)
 {
 	struct qmp_status st;
-	struct err e = { 0 };
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q;
 
@@ -611,14 +621,14 @@ static void command_fails(const struct bad *b, int code)
 
 static void test_no_greeting_silence(void **state)
 {
-	struct bad b = { .hold = true };
+	struct bad b = {.hold = true};
 
 	greeting_fails_in(&b, ETIMEDOUT, "greeting", T_SHORT);
 }
 
 static void test_no_greeting_reply_first(void **state)
 {
-	struct bad b = { .line = "{\"return\": {}}\r\n", .hold = true };
+	struct bad b = {.line = "{\"return\": {}}\r\n", .hold = true};
 
 	greeting_fails(&b, EPROTO, "no QMP greeting");
 }
@@ -626,9 +636,9 @@ static void test_no_greeting_reply_first(void **state)
 static void test_greeting_without_caps(void **state)
 {
 	struct bad b = {
-		.line = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, "
-			"\"minor\": 2, \"major\": 7}, \"package\": \"\"}}}\r\n",
-		.hold = true,
+	    .line = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, "
+		    "\"minor\": 2, \"major\": 7}, \"package\": \"\"}}}\r\n",
+	    .hold = true,
 	};
 
 	greeting_fails(&b, EPROTO, "capabilities");
@@ -637,10 +647,10 @@ static void test_greeting_without_caps(void **state)
 static void test_greeting_bad_version(void **state)
 {
 	struct bad b = {
-		.line = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": \"0\", "
-			"\"minor\": 2, \"major\": 7}}, \"capabilities\": []}}"
-			"\r\n",
-		.hold = true,
+	    .line = "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": \"0\", "
+		    "\"minor\": 2, \"major\": 7}}, \"capabilities\": []}}"
+		    "\r\n",
+	    .hold = true,
 	};
 
 	greeting_fails(&b, EPROTO, "version");
@@ -648,14 +658,14 @@ static void test_greeting_bad_version(void **state)
 
 static void test_eof_mid_greeting(void **state)
 {
-	struct bad b = { .line = "{\"QMP\": {\"version\": {\"qemu\"" };
+	struct bad b = {.line = "{\"QMP\": {\"version\": {\"qemu\""};
 
 	greeting_fails(&b, EBADMSG, "mid-message");
 }
 
 static void test_eof_before_greeting(void **state)
 {
-	struct bad b = { 0 };
+	struct bad b = {0};
 
 	greeting_fails(&b, ECONNRESET, NULL);
 }
@@ -663,141 +673,160 @@ static void test_eof_before_greeting(void **state)
 static void test_oversize_greeting(void **state)
 {
 	/* 4 MiB of one JSON string, never ending: refused at the limit */
-	struct bad b = { .fill = "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-				 "xxxxxxxxxxxxxxxx",
-			 .repeat = (QMP_MAX_MSG_DEFAULT / 64) + 1,
-			 .hold = false };
+	struct bad b = {.fill =
+			    "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+			    "xxxxxxxxxxxxxxxx",
+			.repeat = (QMP_MAX_MSG_DEFAULT / 64) + 1,
+			.hold = false};
 
 	greeting_fails(&b, EMSGSIZE, NULL);
 }
 
 static void test_deep_greeting(void **state)
 {
-	struct bad b = { .fill = "[", .repeat = 100000, .hold = true };
+	struct bad b = {.fill = "[", .repeat = 100000, .hold = true};
 
 	greeting_fails(&b, ELOOP, NULL);
 }
 
 static void test_garbage_greeting(void **state)
 {
-	struct bad b = { .line = "220 smtp.example.org ESMTP\r\n",
-			 .hold = true };
+	struct bad b = {.line = "220 smtp.example.org ESMTP\r\n", .hold = true};
 
 	greeting_fails(&b, EBADMSG, "not JSON");
 }
 
 static void test_reply_silence(void **state)
 {
-	struct bad b = { .handshake = true, .read_request = true,
-			 .hold = true };
+	struct bad b = {.handshake = true, .read_request = true, .hold = true};
 
 	command_fails(&b, ETIMEDOUT);
 }
 
 static void test_reply_unknown_id(void **state)
 {
-	struct bad b = { .handshake = true, .read_request = true,
-			 .line = "{\"return\": {}, \"id\": 999}\r\n",
-			 .hold = true };
+	struct bad b = {.handshake = true,
+			.read_request = true,
+			.line = "{\"return\": {}, \"id\": 999}\r\n",
+			.hold = true};
 
 	command_fails(&b, EPROTO);
 }
 
 static void test_reply_string_id(void **state)
 {
-	struct bad b = { .handshake = true, .read_request = true,
-			 .line = "{\"return\": {}, \"id\": \"%lld\"}\r\n",
-			 .with_id = true, .hold = true };
+	struct bad b = {.handshake = true,
+			.read_request = true,
+			.line = "{\"return\": {}, \"id\": \"%lld\"}\r\n",
+			.with_id = true,
+			.hold = true};
 
 	command_fails(&b, EPROTO);
 }
 
 static void test_reply_duplicate_keys(void **state)
 {
-	struct bad b = { .handshake = true, .read_request = true,
-			 .line = "{\"return\": {\"status\": \"running\", "
-				 "\"running\": true, \"status\": \"paused\"}, "
-				 "\"id\": %lld}\r\n",
-			 .with_id = true, .hold = true };
+	struct bad b = {.handshake = true,
+			.read_request = true,
+			.line = "{\"return\": {\"status\": \"running\", "
+				"\"running\": true, \"status\": \"paused\"}, "
+				"\"id\": %lld}\r\n",
+			.with_id = true,
+			.hold = true};
 
 	command_fails(&b, EBADMSG);
 }
 
 static void test_reply_invalid_utf8(void **state)
 {
-	struct bad b = { .handshake = true, .read_request = true,
-			 .line = "{\"return\": {\"status\": \"\xc3\x28\", "
-				 "\"running\": true}, \"id\": %lld}\r\n",
-			 .with_id = true, .hold = true };
+	struct bad b = {.handshake = true,
+			.read_request = true,
+			.line = "{\"return\": {\"status\": \"\xc3\x28\", "
+				"\"running\": true}, \"id\": %lld}\r\n",
+			.with_id = true,
+			.hold = true};
 
 	command_fails(&b, EILSEQ);
 }
 
 static void test_reply_garbage(void **state)
 {
-	struct bad b = { .handshake = true, .read_request = true,
-			 .line = "\x01\x02\xff garbage\r\n", .hold = true };
+	struct bad b = {.handshake = true,
+			.read_request = true,
+			.line = "\x01\x02\xff garbage\r\n",
+			.hold = true};
 
 	command_fails(&b, EBADMSG);
 }
 
 static void test_reply_not_object(void **state)
 {
-	struct bad b = { .handshake = true, .read_request = true,
-			 .line = "[1, 2, 3]\r\n", .hold = true };
+	struct bad b = {.handshake = true,
+			.read_request = true,
+			.line = "[1, 2, 3]\r\n",
+			.hold = true};
 
 	command_fails(&b, EBADMSG);
 }
 
 static void test_reply_neither(void **state)
 {
-	struct bad b = { .handshake = true, .read_request = true,
-			 .line = "{\"hello\": 1}\r\n", .hold = true };
+	struct bad b = {.handshake = true,
+			.read_request = true,
+			.line = "{\"hello\": 1}\r\n",
+			.hold = true};
 
 	command_fails(&b, EPROTO);
 }
 
 static void test_reply_bad_error(void **state)
 {
-	struct bad b = { .handshake = true, .read_request = true,
-			 .line = "{\"error\": 5, \"id\": %lld}\r\n",
-			 .with_id = true, .hold = true };
+	struct bad b = {.handshake = true,
+			.read_request = true,
+			.line = "{\"error\": 5, \"id\": %lld}\r\n",
+			.with_id = true,
+			.hold = true};
 
 	command_fails(&b, EPROTO);
 }
 
 static void test_reply_deep(void **state)
 {
-	struct bad b = { .handshake = true, .read_request = true,
-			 .fill = "{\"a\":", .repeat = QMP_MAX_DEPTH_DEFAULT + 1,
-			 .hold = true };
+	struct bad b = {.handshake = true,
+			.read_request = true,
+			.fill = "{\"a\":",
+			.repeat = QMP_MAX_DEPTH_DEFAULT + 1,
+			.hold = true};
 
 	command_fails(&b, ELOOP);
 }
 
 static void test_reply_eof_mid(void **state)
 {
-	struct bad b = { .handshake = true, .read_request = true,
-			 .line = "{\"return\": {\"status\": \"runn" };
+	struct bad b = {.handshake = true,
+			.read_request = true,
+			.line = "{\"return\": {\"status\": \"runn"};
 
 	command_fails(&b, EBADMSG);
 }
 
 static void test_reply_eof(void **state)
 {
-	struct bad b = { .handshake = true, .read_request = true };
+	struct bad b = {.handshake = true, .read_request = true};
 
 	command_fails(&b, ECONNRESET);
 }
 
 static void test_reply_wrong_shape(void **state)
 {
-	struct bad b = { .handshake = true, .read_request = true,
-			 .line = "{\"return\": {\"status\": 3, "
-				 "\"running\": true}, \"id\": %lld}\r\n",
-			 .with_id = true, .hold = true };
+	struct bad b = {.handshake = true,
+			.read_request = true,
+			.line = "{\"return\": {\"status\": 3, "
+				"\"running\": true}, \"id\": %lld}\r\n",
+			.with_id = true,
+			.hold = true};
 	struct qmp_status st;
-	struct err e = { 0 };
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q;
 
@@ -812,11 +841,14 @@ static void test_reply_wrong_shape(void **state)
 
 static void test_reply_oversize_limit(void **state)
 {
-	struct bad b = { .handshake = true, .read_request = true,
-			 .fill = "{\"return\": \"", .repeat = 1,
-			 .line = NULL, .hold = true };
+	struct bad b = {.handshake = true,
+			.read_request = true,
+			.fill = "{\"return\": \"",
+			.repeat = 1,
+			.line = NULL,
+			.hold = true};
 	struct qmp_status st;
-	struct err e = { 0 };
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q;
 	static char big[4096];
@@ -834,10 +866,10 @@ static void test_reply_oversize_limit(void **state)
 
 static void test_unsolicited_reply(void **state)
 {
-	struct bad b = { .handshake = true,
-			 .line = "{\"return\": {}, \"id\": 1}\r\n",
-			 .hold = true };
-	struct err e = { 0 };
+	struct bad b = {.handshake = true,
+			.line = "{\"return\": {}, \"id\": 1}\r\n",
+			.hold = true};
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q;
 	struct pollfd pfd;
@@ -873,13 +905,13 @@ static void bytewise(int fd, void *arg)
 	for (i = 0; (req = fake_read(fd)); i++) {
 		char line[256];
 
-		snprintf(line, sizeof(line),
-			 "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2},"
-			 " \"event\": \"STOP\"}\r\n{\"return\": {\"status\": "
-			 "\"paused\", \"singlestep\": false, \"running\": "
-			 "false}, \"id\": %lld}\r\n",
-			 (long long)json_integer_value(json_object_get(req,
-								       "id")));
+		snprintf(
+		    line, sizeof(line),
+		    "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2},"
+		    " \"event\": \"STOP\"}\r\n{\"return\": {\"status\": "
+		    "\"paused\", \"singlestep\": false, \"running\": "
+		    "false}, \"id\": %lld}\r\n",
+		    (long long)json_integer_value(json_object_get(req, "id")));
 		fake_bytewise(fd, line);
 		json_decref(req);
 	}
@@ -888,7 +920,7 @@ static void bytewise(int fd, void *arg)
 static void test_bytewise(void **state)
 {
 	struct qmp_status st;
-	struct err e = { 0 };
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q = start(&f, bytewise, NULL, &e);
 	json_t *ev;
@@ -912,8 +944,9 @@ static void slow_reader(int fd, void *arg)
 
 	fake_handshake(fd);
 	req = fake_read(fd);
-	if (!req || strlen(json_string_value(json_object_get(json_object_get(
-				   req, "arguments"), "filename"))) != 300000)
+	if (!req ||
+	    strlen(json_string_value(json_object_get(
+		json_object_get(req, "arguments"), "filename"))) != 300000)
 		_exit(97);
 	fake_reply(fd, "screendump.error.reply.json", req);
 	json_decref(req);
@@ -922,7 +955,7 @@ static void slow_reader(int fd, void *arg)
 
 static void test_partial_writes(void **state)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q = start(&f, slow_reader, NULL, &e);
 	char *name = malloc(300001);
@@ -932,7 +965,8 @@ static void test_partial_writes(void **state)
 	name[300000] = '\0';
 	assert_int_equal(qmp_execute(q, "screendump",
 				     json_pack("{s:s}", "filename", name),
-				     T_LONG, NULL, &e), -EREMOTEIO);
+				     T_LONG, NULL, &e),
+			 -EREMOTEIO);
 	free(name);
 	finish(&f, q);
 }
@@ -956,11 +990,11 @@ static void slow_reply(int fd, void *arg)
 
 static void test_eintr(void **state)
 {
-	struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
-	struct itimerval off = { { 0, 0 }, { 0, 0 } };
-	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	struct itimerval it = {{0, 1000}, {0, 1000}};
+	struct itimerval off = {{0, 0}, {0, 0}};
+	struct sigaction sa = {.sa_handler = on_alarm}, old;
 	struct qmp_status st;
-	struct err e = { 0 };
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q = start(&f, slow_reply, NULL, &e);
 	int ret;
@@ -979,7 +1013,7 @@ static void test_eintr(void **state)
 /* qmp_connect(): retries until QEMU created the socket, then times out. */
 static void late_listener(int unused, void *arg)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int l, fd;
 
 	poll(NULL, 0, 150); /* QEMU is slow to start */
@@ -1000,7 +1034,7 @@ static void test_connect_path(void **state)
 {
 	char dir[] = "/tmp/qmptestXXXXXX", path[64];
 	struct qmp_status st;
-	struct err e = { 0 };
+	struct err e = {0};
 	struct fake f;
 	struct qmp *q;
 
@@ -1025,8 +1059,8 @@ static void test_connect_path(void **state)
 
 /* ---- the framer alone ---- */
 
-static int feed_all(struct qmp_stream *s, const char *in, json_t **out,
-		    int max, struct err *e)
+static int feed_all(struct qmp_stream *s, const char *in, json_t **out, int max,
+		    struct err *e)
 {
 	size_t len = strlen(in), off = 0, used;
 	json_t *m;
@@ -1050,13 +1084,16 @@ static int feed_all(struct qmp_stream *s, const char *in, json_t **out,
 static void test_stream_framing(void **state)
 {
 	struct qmp_stream s;
-	struct err e = { 0 };
+	struct err e = {0};
 	json_t *m[4];
 	int i;
 
 	qmp_stream_init(&s, 64, 3);
-	assert_int_equal(feed_all(&s, "\r\n\n{\"a\": \"[[[{\\\"\"}\r\n"
-				      "{\"b\": [[1]]}\n{\"c\"", m, 4, &e), 2);
+	assert_int_equal(feed_all(&s,
+				  "\r\n\n{\"a\": \"[[[{\\\"\"}\r\n"
+				  "{\"b\": [[1]]}\n{\"c\"",
+				  m, 4, &e),
+			 2);
 	assert_string_equal(json_string_value(json_object_get(m[0], "a")),
 			    "[[[{\"");
 	assert_true(qmp_stream_pending(&s));
@@ -1087,48 +1124,48 @@ static void test_stream_framing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_greeting),
-		cmocka_unit_test(test_status_and_power),
-		cmocka_unit_test(test_query_pci),
-		cmocka_unit_test(test_query_block_chardev),
-		cmocka_unit_test(test_error_reply),
-		cmocka_unit_test(test_quit_shutdown),
-		cmocka_unit_test(test_snapshot_ok),
-		cmocka_unit_test(test_snapshot_fails),
-		cmocka_unit_test(test_events_during_command),
-		cmocka_unit_test(test_event_flood),
-		cmocka_unit_test(test_event_callback_and_shrink),
-		cmocka_unit_test(test_flood_forever),
-		cmocka_unit_test(test_dispatch_poll_loop),
-		cmocka_unit_test(test_no_greeting_silence),
-		cmocka_unit_test(test_no_greeting_reply_first),
-		cmocka_unit_test(test_greeting_without_caps),
-		cmocka_unit_test(test_greeting_bad_version),
-		cmocka_unit_test(test_eof_mid_greeting),
-		cmocka_unit_test(test_eof_before_greeting),
-		cmocka_unit_test(test_oversize_greeting),
-		cmocka_unit_test(test_deep_greeting),
-		cmocka_unit_test(test_garbage_greeting),
-		cmocka_unit_test(test_reply_silence),
-		cmocka_unit_test(test_reply_unknown_id),
-		cmocka_unit_test(test_reply_string_id),
-		cmocka_unit_test(test_reply_duplicate_keys),
-		cmocka_unit_test(test_reply_invalid_utf8),
-		cmocka_unit_test(test_reply_garbage),
-		cmocka_unit_test(test_reply_not_object),
-		cmocka_unit_test(test_reply_neither),
-		cmocka_unit_test(test_reply_bad_error),
-		cmocka_unit_test(test_reply_deep),
-		cmocka_unit_test(test_reply_eof_mid),
-		cmocka_unit_test(test_reply_eof),
-		cmocka_unit_test(test_reply_wrong_shape),
-		cmocka_unit_test(test_reply_oversize_limit),
-		cmocka_unit_test(test_unsolicited_reply),
-		cmocka_unit_test(test_bytewise),
-		cmocka_unit_test(test_partial_writes),
-		cmocka_unit_test(test_eintr),
-		cmocka_unit_test(test_connect_path),
-		cmocka_unit_test(test_stream_framing),
+	    cmocka_unit_test(test_greeting),
+	    cmocka_unit_test(test_status_and_power),
+	    cmocka_unit_test(test_query_pci),
+	    cmocka_unit_test(test_query_block_chardev),
+	    cmocka_unit_test(test_error_reply),
+	    cmocka_unit_test(test_quit_shutdown),
+	    cmocka_unit_test(test_snapshot_ok),
+	    cmocka_unit_test(test_snapshot_fails),
+	    cmocka_unit_test(test_events_during_command),
+	    cmocka_unit_test(test_event_flood),
+	    cmocka_unit_test(test_event_callback_and_shrink),
+	    cmocka_unit_test(test_flood_forever),
+	    cmocka_unit_test(test_dispatch_poll_loop),
+	    cmocka_unit_test(test_no_greeting_silence),
+	    cmocka_unit_test(test_no_greeting_reply_first),
+	    cmocka_unit_test(test_greeting_without_caps),
+	    cmocka_unit_test(test_greeting_bad_version),
+	    cmocka_unit_test(test_eof_mid_greeting),
+	    cmocka_unit_test(test_eof_before_greeting),
+	    cmocka_unit_test(test_oversize_greeting),
+	    cmocka_unit_test(test_deep_greeting),
+	    cmocka_unit_test(test_garbage_greeting),
+	    cmocka_unit_test(test_reply_silence),
+	    cmocka_unit_test(test_reply_unknown_id),
+	    cmocka_unit_test(test_reply_string_id),
+	    cmocka_unit_test(test_reply_duplicate_keys),
+	    cmocka_unit_test(test_reply_invalid_utf8),
+	    cmocka_unit_test(test_reply_garbage),
+	    cmocka_unit_test(test_reply_not_object),
+	    cmocka_unit_test(test_reply_neither),
+	    cmocka_unit_test(test_reply_bad_error),
+	    cmocka_unit_test(test_reply_deep),
+	    cmocka_unit_test(test_reply_eof_mid),
+	    cmocka_unit_test(test_reply_eof),
+	    cmocka_unit_test(test_reply_wrong_shape),
+	    cmocka_unit_test(test_reply_oversize_limit),
+	    cmocka_unit_test(test_unsolicited_reply),
+	    cmocka_unit_test(test_bytewise),
+	    cmocka_unit_test(test_partial_writes),
+	    cmocka_unit_test(test_eintr),
+	    cmocka_unit_test(test_connect_path),
+	    cmocka_unit_test(test_stream_framing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -45,12 +45,24 @@ static int start_qemu(void **state)
 {
 	char qmparg[256];
 	char *argv[] = {
-		WALLOFF_QEMU, "-S", "-accel", "tcg", "-nodefaults",
-		"-machine", "pc", "-display", "none", "-m", "32",
-		"-qmp", qmparg,
-		"-device", "e1000,id=nic0",
-		"-device", "ide-cd,id=cd0,bus=ide.1",
-		NULL,
+	    WALLOFF_QEMU,
+	    "-S",
+	    "-accel",
+	    "tcg",
+	    "-nodefaults",
+	    "-machine",
+	    "pc",
+	    "-display",
+	    "none",
+	    "-m",
+	    "32",
+	    "-qmp",
+	    qmparg,
+	    "-device",
+	    "e1000,id=nic0",
+	    "-device",
+	    "ide-cd,id=cd0,bus=ide.1",
+	    NULL,
 	};
 
 	if (!mkdtemp(dir))
@@ -86,7 +98,7 @@ static int stop_qemu(void **state)
 /* Run "walloff qmp ARGS...", capture stdout; return its exit code. */
 static int walloff_qmp(char *out, size_t size, ...)
 {
-	char *argv[16] = { WALLOFF_BUILD_ROOT "/launcher/walloff", "qmp" };
+	char *argv[16] = {WALLOFF_BUILD_ROOT "/launcher/walloff", "qmp"};
 	int p[2], st, argc = 2;
 	size_t len = 0;
 	ssize_t n;
@@ -109,8 +121,8 @@ static int walloff_qmp(char *out, size_t size, ...)
 		_exit(127);
 	}
 	close(p[1]);
-	while (len + 1 < size && (n = read(p[0], out + len,
-					   size - len - 1)) > 0)
+	while (len + 1 < size &&
+	       (n = read(p[0], out + len, size - len - 1)) > 0)
 		len += (size_t)n;
 	out[len] = '\0';
 	close(p[0]);
@@ -137,11 +149,11 @@ static const struct {
 	int vendor, device, slot, function;
 	const char *qdev;
 } expected_pci[] = {
-	{ 0x8086, 0x1237, 0, 0, "" },		/* i440FX host bridge */
-	{ 0x8086, 0x7000, 1, 0, "" },		/* PIIX3 ISA bridge */
-	{ 0x8086, 0x7010, 1, 1, "" },		/* PIIX3 IDE */
-	{ 0x8086, 0x7113, 1, 3, "" },		/* PIIX4 ACPI */
-	{ 0x8086, 0x100e, 2, 0, "nic0" },	/* our e1000 */
+    {0x8086, 0x1237, 0, 0, ""},	    /* i440FX host bridge */
+    {0x8086, 0x7000, 1, 0, ""},	    /* PIIX3 ISA bridge */
+    {0x8086, 0x7010, 1, 1, ""},	    /* PIIX3 IDE */
+    {0x8086, 0x7113, 1, 3, ""},	    /* PIIX4 ACPI */
+    {0x8086, 0x100e, 2, 0, "nic0"}, /* our e1000 */
 };
 
 static void test_real_qemu(void **state)
@@ -150,7 +162,7 @@ static void test_real_qemu(void **state)
 	struct qmp_chardev *ch = NULL;
 	struct qmp_block *blk = NULL;
 	struct qmp_status st;
-	struct err e = { 0 };
+	struct err e = {0};
 	char out[8192];
 	struct qmp *q;
 	size_t n, i;
@@ -159,14 +171,16 @@ static void test_real_qemu(void **state)
 
 	/* the debugging subcommand first: one connection per run */
 	assert_int_equal(walloff_qmp(out, sizeof(out), sock, "query-status",
-				     "--timeout", "30000", NULL), 0);
+				     "--timeout", "30000", NULL),
+			 0);
 	assert_non_null(strstr(out, "\"prelaunch\""));
-	assert_int_equal(walloff_qmp(out, sizeof(out), sock, "no-such-command",
-				     NULL), 1);
+	assert_int_equal(
+	    walloff_qmp(out, sizeof(out), sock, "no-such-command", NULL), 1);
 	assert_int_equal(walloff_qmp(out, sizeof(out), sock, "screendump",
-				     "{\"filename\": 1}", NULL), 1);
-	assert_int_equal(walloff_qmp(out, sizeof(out), sock, "cont", "[1]",
-				     NULL), 2);
+				     "{\"filename\": 1}", NULL),
+			 1);
+	assert_int_equal(
+	    walloff_qmp(out, sizeof(out), sock, "cont", "[1]", NULL), 2);
 	assert_int_equal(walloff_qmp(out, sizeof(out), sock, NULL), 2);
 	assert_int_equal(walloff_qmp(out, sizeof(out), "/nonexistent/qmp.sock",
 				     "query-status", "--timeout", "200", NULL),
@@ -209,7 +223,8 @@ static void test_real_qemu(void **state)
 	/* QEMU serves one QMP client at a time: a second one gets no
 	 * greeting, which "walloff qmp" reports as a timeout (exit 3) */
 	assert_int_equal(walloff_qmp(out, sizeof(out), sock, "query-status",
-				     "--timeout", "300", NULL), 3);
+				     "--timeout", "300", NULL),
+			 3);
 
 	assert_int_equal(qmp_cont(q, &e), 0);
 	assert_int_equal(qmp_query_status(q, &st, &e), 0);
@@ -245,8 +260,8 @@ static void test_real_qemu(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_real_qemu, start_qemu,
-						stop_qemu),
+	    cmocka_unit_test_setup_teardown(test_real_qemu, start_qemu,
+					    stop_qemu),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
