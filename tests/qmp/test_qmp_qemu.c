@@ -2,11 +2,13 @@
 /*
  * test_qmp_qemu.c - qmp/ and "walloff qmp" against a real QEMU 7.2
  *
- * Starts qemu-system-x86_64 -S -accel tcg -nodefaults with an e1000 and an
- * empty IDE CD drive (no guest image needed: the guest never has to boot),
+ * Starts qemu-system-x86_64 -S -accel tcg -nodefaults with an e1000, a
+ * blank qcow2 IDE disk and an empty IDE CD drive (no guest image needed:
+ * the guest never has to boot),
  * then checks through the library what the supervisor relies on: greeting
  * and version, query-status "prelaunch", query-pci listing exactly the
- * i440FX chipset plus our NIC, query-block/-chardev, cont -> running with
+ * i440FX chipset plus our NIC, query-block/-chardev, snapshot save / load
+ * (also of a missing tag) / delete jobs, cont -> running with
  * RESUME, stop -> STOP, and quit -> SHUTDOWN event then EOF and QEMU's exit.
  * The same QEMU first answers the walloff qmp subcommand, whose exit codes
  * (0 ok, 1 QEMU error, 2 usage, 3 broken/timeout) are checked too.
@@ -36,38 +38,60 @@
 /* QEMU under TCG on a loaded 2-core machine starts in about a second. */
 #define START_TIMEOUT_MS 30000
 #define EXIT_TIMEOUT_MS 20000
+/* Saving 32 MiB of RAM and a 16 MiB disk takes well under a second. */
+#define JOB_TIMEOUT_MS 30000
+
+static const char *const devs[] = {"disk0"};
 
 static char dir[] = "/tmp/qmpqemuXXXXXX";
 static char sock[128];
+static char disk[128];
 static pid_t qemu = -1;
+
+/* Run a tool (qemu-img) to completion; return its exit status. */
+static int run(char *const argv[])
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
 
 static int start_qemu(void **state)
 {
-	char qmparg[256];
+	char qmparg[256], filearg[256];
+	char *img[] = {"qemu-img", "create", "-q",  "-f",
+		       "qcow2",	   disk,     "16M", NULL};
+	/* clang-format off */
 	char *argv[] = {
-	    WALLOFF_QEMU,
-	    "-S",
-	    "-accel",
-	    "tcg",
-	    "-nodefaults",
-	    "-machine",
-	    "pc",
-	    "-display",
-	    "none",
-	    "-m",
-	    "32",
-	    "-qmp",
-	    qmparg,
-	    "-device",
-	    "e1000,id=nic0",
-	    "-device",
-	    "ide-cd,id=cd0,bus=ide.1",
-	    NULL,
+		WALLOFF_QEMU, "-S", "-accel", "tcg", "-nodefaults",
+		"-machine", "pc", "-display", "none", "-m", "32",
+		"-qmp", qmparg,
+		"-blockdev", filearg,
+		"-blockdev", "driver=qcow2,file=file0,node-name=disk0",
+		"-device", "ide-hd,id=hd0,drive=disk0,bus=ide.0",
+		"-device", "e1000,id=nic0",
+		"-device", "ide-cd,id=cd0,bus=ide.1",
+		NULL,
 	};
+	/* clang-format on */
 
 	if (!mkdtemp(dir))
 		return -1;
 	snprintf(sock, sizeof(sock), "%s/qmp.sock", dir);
+	snprintf(disk, sizeof(disk), "%s/disk.qcow2", dir);
+	snprintf(filearg, sizeof(filearg),
+		 "driver=file,filename=%s,node-name=file0", disk);
+	if (run(img) != 0)
+		return -1;
 	snprintf(qmparg, sizeof(qmparg), "unix:%s,server=on,wait=off", sock);
 	qemu = fork();
 	if (qemu < 0)
@@ -91,6 +115,7 @@ static int stop_qemu(void **state)
 		waitpid(qemu, NULL, 0);
 	}
 	unlink(sock);
+	unlink(disk);
 	rmdir(dir);
 	return 0;
 }
@@ -208,11 +233,37 @@ static void test_real_qemu(void **state)
 	free(pci);
 
 	assert_int_equal(qmp_query_block(q, &blk, &n, &e), 0);
-	assert_int_equal(n, 1);
-	assert_string_equal(blk[0].qdev, "cd0");
-	assert_true(blk[0].removable);
-	assert_false(blk[0].inserted);
+	assert_int_equal(n, 2);
+	assert_string_equal(blk[0].qdev, "hd0");
+	assert_true(blk[0].inserted);
+	assert_string_equal(blk[0].node_name, "disk0");
+	assert_string_equal(blk[0].drv, "qcow2");
+	assert_string_equal(blk[0].file, disk);
+	assert_false(blk[0].ro);
+	assert_string_equal(blk[1].qdev, "cd0");
+	assert_true(blk[1].removable);
+	assert_false(blk[1].inserted);
 	free(blk);
+
+	/* snapshot jobs: save, a failing load, load, delete */
+	assert_int_equal(qmp_snapshot_save(q, "save0", "s1", "disk0", devs, 1,
+					   JOB_TIMEOUT_MS, &e),
+			 0);
+	assert_true(has_event(q, "JOB_STATUS_CHANGE"));
+	assert_int_equal(qmp_snapshot_load(q, "load0", "nope", "disk0", devs, 1,
+					   JOB_TIMEOUT_MS, &e),
+			 -EREMOTEIO);
+	assert_non_null(strstr(e.msg, "does not exist"));
+	assert_int_equal(qmp_snapshot_load(q, "load1", "s1", "disk0", devs, 1,
+					   JOB_TIMEOUT_MS, &e),
+			 0);
+	assert_int_equal(
+	    qmp_snapshot_delete(q, "del0", "s1", devs, 1, JOB_TIMEOUT_MS, &e),
+	    0);
+	/* gone: loading it fails (deleting it again would succeed) */
+	assert_int_equal(qmp_snapshot_load(q, "load2", "s1", "disk0", devs, 1,
+					   JOB_TIMEOUT_MS, &e),
+			 -EREMOTEIO);
 
 	assert_int_equal(qmp_query_chardev(q, &ch, &n, &e), 0);
 	assert_int_equal(n, 1);
