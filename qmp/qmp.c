@@ -183,8 +183,10 @@ static int handle_msg(struct qmp *q, json_t *msg, struct err *e)
 		queue_event(q, msg);
 		return 0;
 	}
-	if (json_object_get(msg, "QMP"))
+	if (json_object_get(msg, "QMP")) {
+		json_decref(msg);
 		return err_set(e, EPROTO, "QMP greeting in mid-session");
+	}
 	if (!json_object_get(msg, "return") && !json_object_get(msg, "error"))
 		goto bad;
 	if (!q->pending_id || !json_is_integer(id) ||

@@ -779,6 +779,17 @@ static void test_reply_neither(void **state)
 	command_fails(&b, EPROTO);
 }
 
+static void test_reply_second_greeting(void **state)
+{
+	struct bad b = {.handshake = true,
+			.read_request = true,
+			.line = "{\"QMP\": {\"version\": {}, "
+				"\"capabilities\": []}}\r\n",
+			.hold = true};
+
+	command_fails(&b, EPROTO);
+}
+
 static void test_reply_bad_error(void **state)
 {
 	struct bad b = {.handshake = true,
@@ -1155,6 +1166,7 @@ int main(void)
 	    cmocka_unit_test(test_reply_not_object),
 	    cmocka_unit_test(test_reply_neither),
 	    cmocka_unit_test(test_reply_bad_error),
+	    cmocka_unit_test(test_reply_second_greeting),
 	    cmocka_unit_test(test_reply_deep),
 	    cmocka_unit_test(test_reply_eof_mid),
 	    cmocka_unit_test(test_reply_eof),
