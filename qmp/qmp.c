@@ -290,7 +290,10 @@ out:
 static int write_all(struct qmp *q, const char *buf, size_t len,
 		     int64_t deadline, struct err *e)
 {
-	struct pollfd pfd = {.fd = q->fd, .events = POLLOUT};
+	/* Also POLLIN: if QEMU stops reading until we read its output (a
+	 * burst of events), we must drain it instead of waiting for each
+	 * other until the deadline. */
+	struct pollfd pfd = {.fd = q->fd, .events = POLLOUT | POLLIN};
 	ssize_t n;
 	int ret;
 
@@ -306,6 +309,9 @@ static int write_all(struct qmp *q, const char *buf, size_t len,
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return err_set(e, errno, "QMP write: %s",
 				       strerror(errno));
+		if (qmp_now_ms() >= deadline)
+			return err_set(e, ETIMEDOUT,
+				       "QMP peer not reading past the timeout");
 		ret = poll(&pfd, 1, ms_left(deadline));
 		if (ret < 0 && errno != EINTR)
 			return err_set(e, errno, "QMP poll: %s",
@@ -313,6 +319,11 @@ static int write_all(struct qmp *q, const char *buf, size_t len,
 		if (ret == 0)
 			return err_set(e, ETIMEDOUT,
 				       "QMP peer not reading past the timeout");
+		if (ret > 0 && (pfd.revents & (POLLIN | POLLHUP))) {
+			ret = read_some(q, e);
+			if (ret < 0)
+				return ret;
+		}
 	}
 	return 0;
 }

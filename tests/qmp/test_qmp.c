@@ -982,6 +982,45 @@ static void test_partial_writes(void **state)
 	finish(&f, q);
 }
 
+/* Writes events before reading anything: both sides write at once. */
+static void talk_over(int fd, void *arg)
+{
+	static const char ev[] = "{\"event\": \"RTC_CHANGE\", \"data\": "
+				 "{\"offset\": 1}}\r\n";
+	json_t *req;
+	int i;
+
+	fake_handshake(fd);
+	for (i = 0; i < 20000; i++) /* ~1 MiB, more than socket buffers */
+		fake_write(fd, ev, sizeof(ev) - 1);
+	req = fake_read(fd);
+	if (!req)
+		_exit(97);
+	fake_reply(fd, "screendump.error.reply.json", req);
+	json_decref(req);
+	fake_drain(fd);
+}
+
+static void test_write_while_flooded(void **state)
+{
+	struct err e = {0};
+	struct fake f;
+	struct qmp *q = start(&f, talk_over, NULL, &e);
+	char *name = malloc(300001);
+
+	assert_non_null(q);
+	memset(name, 'n', 300000);
+	name[300000] = '\0';
+	/* we must read QEMU's events while our request does not fit */
+	assert_int_equal(qmp_execute(q, "screendump",
+				     json_pack("{s:s}", "filename", name),
+				     T_LONG, NULL, &e),
+			 -EREMOTEIO);
+	assert_true(qmp_events_dropped(q) > 0);
+	free(name);
+	finish(&f, q);
+}
+
 /* EINTR: a 1 ms interval timer interrupts poll() while QEMU thinks. */
 static void on_alarm(int sig)
 {
@@ -1175,6 +1214,7 @@ int main(void)
 	    cmocka_unit_test(test_unsolicited_reply),
 	    cmocka_unit_test(test_bytewise),
 	    cmocka_unit_test(test_partial_writes),
+	    cmocka_unit_test(test_write_while_flooded),
 	    cmocka_unit_test(test_eintr),
 	    cmocka_unit_test(test_connect_path),
 	    cmocka_unit_test(test_stream_framing),
