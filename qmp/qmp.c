@@ -3,7 +3,7 @@
  * qmp.c - QMP connection: handshake, commands, events, deadlines
  *
  * The socket is non-blocking. All reading goes through one loop,
- * pump(): poll until readable or the deadline, read() what is there (EINTR
+ * qmp_pump(): poll until readable or the deadline, read() what is there (EINTR
  * retried, partial reads normal), feed the bytes to the bounded framer
  * (stream.c) and handle each message:
  *
@@ -17,7 +17,8 @@
  * in flight, is a protocol error: QEMU answers in order, so an unexpected id
  * means the peer is not the QEMU we talk to. Writes also poll with the
  * deadline and resume after partial writes (MSG_NOSIGNAL: a dead peer gives
- * EPIPE, not a signal).
+ * EPIPE, not a signal); while a write waits, incoming messages are read and
+ * handled, so neither side can block the other by writing.
  *
  * The event queue is a ring of at most max_events objects; when full the
  * oldest is dropped and counted, so memory stays bounded whatever QEMU
