@@ -73,7 +73,8 @@ struct qmp;
  *		json_incref() it to keep it
  *
  * Called from qmp_dispatch(), qmp_execute() and the helpers, after they have
- * finished reading; the callback may call qmp_execute() itself.
+ * finished reading; the callback may call qmp_execute() itself, but not
+ * qmp_close() (close after the call that delivered the event returns).
  */
 typedef void qmp_event_fn(void *opaque, const char *name, json_t *event);
 

@@ -416,6 +416,59 @@ static void test_event_flood(void **state)
 	finish(&f, q);
 }
 
+/* Every reply is preceded by a STOP event. */
+static void stop_then_reply(int fd, void *arg)
+{
+	json_t *req;
+
+	fake_handshake(fd);
+	while ((req = fake_read(fd))) {
+		fake_send_fixture(fd, "event-STOP.json");
+		fake_reply(fd, "query-status.paused.reply.json", req);
+		json_decref(req);
+	}
+}
+
+struct nested {
+	struct qmp *q;
+	int events, depth, max_depth, status_ok;
+};
+
+static void on_stop_query(void *opaque, const char *name, json_t *ev)
+{
+	struct nested *n = opaque;
+	struct qmp_status st;
+	struct err e = {0};
+
+	n->events++;
+	if (++n->depth > n->max_depth)
+		n->max_depth = n->depth;
+	/* a command from inside the callback: its own STOP event is
+	 * delivered by this loop afterwards, not recursively */
+	if (n->events < 3 && qmp_query_status(n->q, &st, &e) == 0 &&
+	    !strcmp(st.status, "paused"))
+		n->status_ok++;
+	n->depth--;
+}
+
+static void test_command_from_callback(void **state)
+{
+	struct nested n = {0};
+	struct qmp_status st;
+	struct err e = {0};
+	struct fake f;
+	struct qmp *q = start(&f, stop_then_reply, NULL, &e);
+
+	assert_non_null(q);
+	n.q = q;
+	qmp_set_event_cb(q, on_stop_query, &n);
+	assert_int_equal(qmp_query_status(q, &st, &e), 0);
+	assert_int_equal(n.events, 3);
+	assert_int_equal(n.status_ok, 2);
+	assert_int_equal(n.max_depth, 1);
+	finish(&f, q);
+}
+
 /* Events without end, and never a reply. */
 static void flood_forever(int fd, void *arg)
 {
@@ -1186,6 +1239,7 @@ int main(void)
 	    cmocka_unit_test(test_event_flood),
 	    cmocka_unit_test(test_event_callback_and_shrink),
 	    cmocka_unit_test(test_flood_forever),
+	    cmocka_unit_test(test_command_from_callback),
 	    cmocka_unit_test(test_dispatch_poll_loop),
 	    cmocka_unit_test(test_no_greeting_silence),
 	    cmocka_unit_test(test_no_greeting_reply_first),
