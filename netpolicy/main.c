@@ -45,6 +45,7 @@
 #include "dns.h"
 #include "pump.h"
 #include "sandbox.h"
+#include "seccomp_policy.h"
 #include "slirp.h"
 #include "stream.h"
 
@@ -407,6 +408,9 @@ int main(int argc, char *argv[])
 			goto out;
 	}
 	if (sandbox_drop(&u, &e))
+		goto out;
+	/* From here on the process handles guest bytes: syscall allowlist. */
+	if (seccomp_install(SECCOMP_NET, &e))
 		goto out;
 
 	x.pump.pol.rules = o.rules;

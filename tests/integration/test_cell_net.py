@@ -65,6 +65,17 @@ def main():
         st, out = ser.run("nslookup walloff-test.example 10.0.2.3", 30)
         t.ok(st != 0, "names do not resolve with dns = none", out)
 
+        # walloff-net is confined: seccomp filter, no_new_privs, not root.
+        net = cell.first("net-started")["details"]["pid"]
+        with open(f"/proc/{net}/status") as f:
+            st = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        t.ok(st["Seccomp"].strip() == "2" and st["NoNewPrivs"].strip() == "1"
+             and st["Uid"].split()[0] != "0" and
+             st["CapEff"].strip() == "0000000000000000",
+             "walloff-net runs under seccomp, no_new_privs, unprivileged, "
+             "no capabilities", {k: st[k] for k in ("Seccomp", "NoNewPrivs",
+                                                   "Uid", "CapEff")})
+
         s = cell.cmd("status")
         t.ok("it-net" in s.stdout and "denied" in s.stdout,
              "walloff status shows the network counters", s.stdout)
@@ -80,7 +91,6 @@ def main():
              "audit: the DNS query refused", deny)
 
         # Fail closed: without walloff-net the guest has no network at all.
-        net = cell.first("net-started")["details"]["pid"]
         os.kill(net, signal.SIGKILL)
         rc = cell.wait(120)
         ev = cell.events()
