@@ -9,5 +9,7 @@
 #ifndef WALLOFF_CMDS_H
 #define WALLOFF_CMDS_H
 
+int cmd_keygen(int argc, char *argv[]);
+
 
 #endif /* WALLOFF_CMDS_H */

@@ -23,6 +23,7 @@ static const struct subcommand {
 } subcommands[] = {
 	{ "help",    cmd_help,    "list subcommands" },
 	{ "version", cmd_version, "print the version" },
+	{ "keygen",  cmd_keygen,  "create a console key for a person" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
