@@ -139,6 +139,35 @@ struct console_client *console_client_connect(const char *host, unsigned port,
 int console_client_open(struct console_client *c, unsigned ch, struct err *e);
 
 /**
+ * console_client_close_channel() - close one channel (the session stays)
+ * @c:		client
+ * @ch:		channel
+ * @e:		error
+ *
+ * Return: 0 or -errno
+ */
+int console_client_close_channel(struct console_client *c, unsigned ch,
+				 struct err *e);
+
+/**
+ * console_client_screenshot() - save the cell's screen as a PNG file
+ * @c:		client (screen channel not open yet)
+ * @path:	PNG file to write
+ * @timeout_ms:	for the whole exchange
+ * @width:	out: image width
+ * @height:	out: image height
+ * @e:		error
+ *
+ * Speaks RFB itself through the screen channel: one full, raw,
+ * 32-bit frame, converted to RGB.
+ *
+ * Return: 0 or -errno
+ */
+int console_client_screenshot(struct console_client *c, const char *path,
+			      int timeout_ms, unsigned *width, unsigned *height,
+			      struct err *e);
+
+/**
  * console_client_send() - send bytes on a channel
  * @c:		client
  * @ch:		channel
