@@ -32,6 +32,8 @@
 #include "client.h"
 #include "session.h"
 
+/* How long closing a channel waits for the server's confirmation. */
+#define CLIENT_CLOSE_WAIT_MS 5000
 /* Raw bytes read ahead from the socket. */
 #define CLIENT_INBUF 65536
 
@@ -303,12 +305,40 @@ int console_client_open(struct console_client *c, unsigned ch, struct err *e)
 int console_client_close_channel(struct console_client *c, unsigned ch,
 				 struct err *e)
 {
+	long long deadline = now_ms() + CLIENT_CLOSE_WAIT_MS;
+	uint8_t *buf;
+	unsigned got;
 	long r = session_seal(&c->tx, c->frame, SESSION_CLOSE, (uint8_t)ch, 0,
 			      e);
 
 	if (r < 0)
 		return (int)r;
-	return send_all(c->fd, c->frame, (size_t)r, e);
+	if (send_all(c->fd, c->frame, (size_t)r, e))
+		return -e->code;
+	/*
+	 * Data of the old channel may still be in flight: drop it until the
+	 * server confirms the close, so a reopened channel starts clean.
+	 */
+	buf = malloc(CONSOLE_CLIENT_BUF);
+	if (!buf)
+		return err_set(e, ENOMEM, "out of memory");
+	for (;;) {
+		int left = (int)(deadline - now_ms());
+
+		if (left <= 0) {
+			r = err_set(e, ETIMEDOUT, "channel close not confirmed");
+			break;
+		}
+		r = console_client_recv(c, &got, buf, left, e);
+		if (r == -EPIPE && got == ch) {
+			r = 0;
+			break;
+		}
+		if (r < 0 && r != -EPIPE)
+			break;
+	}
+	free(buf);
+	return (int)r;
 }
 
 int console_client_send(struct console_client *c, unsigned ch,

@@ -711,7 +711,8 @@ static int session_frame(struct sess *s, uint8_t *body, size_t blen)
 			ep_close(s->px, &s->ser);
 		else
 			return -EPROTO;
-		return 0;
+		/* confirm: the client drops channel data until it sees this */
+		return sess_send(s, SESSION_CLOSE, ch, "closed", 6);
 	default:
 		return -EPROTO;
 	}
@@ -749,7 +750,8 @@ static void on_client_in(struct sess *s)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		sess_end(s, why(n < 0 ? -EIO : 0, s->authed));
+		sess_end(s, why(n < 0 && errno != ECONNRESET ? -EIO : 0,
+				s->authed));
 		return;
 	}
 	s->bytes_in += (uint64_t)n;

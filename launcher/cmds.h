@@ -10,6 +10,7 @@
 #define WALLOFF_CMDS_H
 
 int cmd_keygen(int argc, char *argv[]);
+int cmd_connect(int argc, char *argv[]);
 
 
 #endif /* WALLOFF_CMDS_H */

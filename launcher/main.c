@@ -24,6 +24,7 @@ static const struct subcommand {
 	{ "help",    cmd_help,    "list subcommands" },
 	{ "version", cmd_version, "print the version" },
 	{ "keygen",  cmd_keygen,  "create a console key for a person" },
+	{ "connect", cmd_connect, "open a cell's console through its proxy" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
