@@ -73,7 +73,7 @@ static void expect_bad(const char *text, const char *msg)
 
 static void test_hostile_lines(void **state)
 {
-	char *big;
+	static char big[KEYS_FILE_MAX + 2];
 
 	expect_bad("root " K1 " alice\n", "keys:1: unknown role");
 	expect_bad("view " K1 "\n", "keys:1: expected");
@@ -98,7 +98,6 @@ static void test_hostile_lines(void **state)
 		assert_non_null(strstr(e.msg, "keys:1: NUL"));
 	}
 	/* long line */
-	big = malloc(KEYS_FILE_MAX + 2);
 	memset(big, '#', KEYS_LINE_MAX + 1);
 	big[KEYS_LINE_MAX + 1] = '\0';
 	expect_bad(big, "keys:1: line longer");
@@ -109,7 +108,6 @@ static void test_hostile_lines(void **state)
 	memset(big, '\n', KEYS_FILE_MAX + 1);
 	big[KEYS_FILE_MAX + 1] = '\0';
 	expect_bad(big, "larger than");
-	free(big);
 }
 
 static void test_too_many(void **state)
