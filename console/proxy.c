@@ -805,6 +805,11 @@ static void on_client_in(struct sess *s)
 		free(s->fr);
 		s->fr = NULL;
 	}
+	/* write toward QEMU now: saves an epoll round trip per keystroke */
+	if (s->vnc.fd >= 0 && s->ups_done && buf_flush(&s->up, s->vnc.fd, NULL))
+		ep_close(px, &s->vnc);
+	if (s->ser.fd >= 0 && buf_flush(&s->serout, s->ser.fd, NULL))
+		ep_close(px, &s->ser);
 	if (buf_flush(&s->out, s->cli.fd, &s->bytes_out)) {
 		sess_end(s, "client write failed");
 		return;
