@@ -64,6 +64,8 @@
 #define OUT_CAP (4 * SESSION_FRAME_MAX)
 /* Output toward QEMU: one decrypted frame plus one held RFB message. */
 #define UP_CAP (2 * (SESSION_DATA_MAX + RFB_MSG_MAX))
+/* First allocation of a buffer: a HELLO, a CLOSE, a burst of keys. */
+#define BUF_MIN 4096
 /* Source-address buckets for the rate limiter (collisions only share). */
 #define RATE_SLOTS 1024
 /* How often timeouts and the keys file are checked. */
@@ -119,6 +121,8 @@ struct proxy {
 	unsigned long suppressed;	/* refusals not recorded one by one */
 	struct keys keys;
 	bool keys_ok;
+	/* initialised once: the state before message 1 is the same for all */
+	struct noise_handshake hs_tmpl;
 	struct stat keys_st;
 	struct rate_slot *rate;
 	uint8_t scratch[SESSION_FRAME_MAX];
@@ -174,21 +178,49 @@ static void audit_refused(struct proxy *px, const char *src,
 
 /* --- buffers ------------------------------------------------------------- */
 
-static int buf_reserve(struct buf *b, size_t cap)
-{
-	if (!b->p) {
-		b->p = malloc(cap);
-		if (!b->p)
-			return -ENOMEM;
-		b->cap = cap;
-		b->off = b->len = 0;
-	}
-	return 0;
-}
-
 static size_t buf_room(const struct buf *b)
 {
 	return b->p ? b->cap - b->len : 0;
+}
+
+static size_t buf_pending(const struct buf *b)
+{
+	return b->p ? b->len - b->off : 0;
+}
+
+static void buf_compact(struct buf *b);
+
+/*
+ * Make room for @room more bytes at the tail, growing up to @max. Buffers
+ * start small (control messages, keystrokes) and grow only for bulk data,
+ * so a handshake or an idle session never maps large buffers.
+ */
+static int buf_reserve(struct buf *b, size_t room, size_t max)
+{
+	size_t cap;
+	uint8_t *p;
+
+	if (buf_room(b) >= room)
+		return 0;
+	if (b->p)
+		buf_compact(b);
+	if (buf_room(b) >= room)
+		return 0;
+	cap = buf_pending(b) + room;
+	if (cap > max)
+		return -ENOBUFS;
+	if (cap < BUF_MIN)
+		cap = BUF_MIN;
+	if (cap < b->cap * 2)
+		cap = b->cap * 2 < max ? b->cap * 2 : max;
+	p = realloc(b->p, cap);
+	if (!p)
+		return -ENOMEM;
+	if (!b->p)
+		b->off = b->len = 0;
+	b->p = p;
+	b->cap = cap;
+	return 0;
 }
 
 static void buf_compact(struct buf *b)
@@ -268,10 +300,10 @@ static void ep_close(struct proxy *px, struct ep *ep)
 static void sess_update(struct sess *s)
 {
 	struct proxy *px = s->px;
-	bool out_room = !s->out.p || buf_room(&s->out) >= SESSION_FRAME_MAX;
-	bool up_room = !s->up.p ||
-		       buf_room(&s->up) >= SESSION_DATA_MAX + RFB_MSG_MAX;
-	bool ser_room = !s->serout.p || buf_room(&s->serout) >= SESSION_DATA_MAX;
+	bool out_room = buf_pending(&s->out) + SESSION_FRAME_MAX <= OUT_CAP;
+	bool up_room = buf_pending(&s->up) + SESSION_DATA_MAX + RFB_MSG_MAX <=
+		       UP_CAP;
+	bool ser_room = buf_pending(&s->serout) + SESSION_DATA_MAX <= UP_CAP;
 	uint32_t m;
 
 	m = (!s->dying && out_room && up_room && ser_room ? EPOLLIN : 0) |
@@ -351,11 +383,10 @@ static int sess_send(struct sess *s, uint8_t type, uint8_t ch,
 	uint8_t *frame;
 	long r;
 
-	if (buf_reserve(&s->out, OUT_CAP))
-		return -ENOMEM;
-	buf_compact(&s->out);
-	if (buf_room(&s->out) < SESSION_DATA_OFF + len + NOISE_TAG_LEN)
-		return -ENOBUFS;
+	r = buf_reserve(&s->out, SESSION_DATA_OFF + len + NOISE_TAG_LEN,
+			OUT_CAP);
+	if (r)
+		return (int)r;
 	frame = s->out.p + s->out.len;
 	memcpy(frame + SESSION_DATA_OFF, data, len);
 	r = session_seal(&s->tx, frame, type, ch, len, NULL);
@@ -453,7 +484,6 @@ static void on_accept(struct proxy *px)
 	struct sess *s;
 	char src[sizeof(s->src)];
 	int fd, one = 1;
-	struct err e = { 0 };
 
 	for (;;) {
 		sl = sizeof(ss);
@@ -476,11 +506,9 @@ static void on_accept(struct proxy *px)
 		s = calloc(1, sizeof(*s));
 		if (s)
 			s->hs = malloc(sizeof(*s->hs));
-		if (!s || !s->hs ||
-		    noise_handshake_init(s->hs, NOISE_XX, false,
-					 (const uint8_t *)SESSION_PROLOGUE,
-					 strlen(SESSION_PROLOGUE),
-					 px->cfg->priv, &e)) {
+		if (s && s->hs)
+			*s->hs = px->hs_tmpl;
+		if (!s || !s->hs) {
 			if (s)
 				free(s->hs);
 			free(s);
@@ -581,8 +609,9 @@ static int handshake_frame(struct sess *s, uint8_t *body, size_t blen)
 		return -EBADMSG;
 	if (noise_handshake_done(s->hs))
 		return sess_authenticate(s);
-	/* message 2 */
-	if (buf_reserve(&s->out, OUT_CAP))
+	/* message 2: e, encrypted s, tag of the empty payload */
+	if (buf_reserve(&s->out, NOISE_FRAME_HDR + 2 * NOISE_DH_LEN +
+					 2 * NOISE_TAG_LEN, OUT_CAP))
 		return -ENOMEM;
 	frame = s->out.p + s->out.len;
 	r = noise_write_message(s->hs, NULL, 0, frame + NOISE_FRAME_HDR,
@@ -649,9 +678,8 @@ static int screen_data(struct sess *s, uint8_t *data, size_t len)
 	/* The client speaks only after our greeting, sent once QEMU is up. */
 	if (!s->ups_done)
 		return -EPROTO;
-	if (buf_reserve(&s->up, UP_CAP))
-		return -ENOMEM;
-	buf_compact(&s->up);
+	if (buf_reserve(&s->up, len + RFB_MSG_MAX, UP_CAP))
+		return -ENOBUFS;
 	r = rfb_filter_feed(s->rfb, data, len, s->up.p + s->up.len,
 			    buf_room(&s->up), &uplen, reply, &replylen, NULL);
 	if (r)
@@ -669,10 +697,7 @@ static int serial_data(struct sess *s, uint8_t *data, size_t len)
 		s->dropped_serial += len;
 		return 0;
 	}
-	if (buf_reserve(&s->serout, UP_CAP))
-		return -ENOMEM;
-	buf_compact(&s->serout);
-	if (buf_room(&s->serout) < len)
+	if (buf_reserve(&s->serout, len, UP_CAP))
 		return -ENOBUFS;
 	memcpy(s->serout.p + s->serout.len, data, len);
 	s->serout.len += len;
@@ -827,13 +852,8 @@ static void on_backend_in(struct sess *s, struct ep *ep)
 	ssize_t n;
 	long r;
 
-	if (buf_reserve(&s->out, OUT_CAP)) {
-		sess_end(s, "out of memory");
-		return;
-	}
-	buf_compact(&s->out);
-	if (buf_room(&s->out) < SESSION_FRAME_MAX)
-		return;
+	if (buf_reserve(&s->out, SESSION_FRAME_MAX, OUT_CAP))
+		return;	/* full: sess_update() stops reading this side */
 	frame = s->out.p + s->out.len;
 	data = frame + SESSION_DATA_OFF;
 	n = read(ep->fd, data, SESSION_DATA_MAX);
@@ -1113,6 +1133,12 @@ int proxy_run(struct proxy_config *cfg, struct err *e)
 	}
 	px->keys_ok = true;
 	stat(cfg->keys_path, &px->keys_st);
+	if (noise_handshake_init(&px->hs_tmpl, NOISE_XX, false,
+				 (const uint8_t *)SESSION_PROLOGUE,
+				 strlen(SESSION_PROLOGUE), cfg->priv, e)) {
+		r = -e->code;
+		goto out;
+	}
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGHUP);
@@ -1189,6 +1215,7 @@ out:
 	if (px->epfd >= 0)
 		close(px->epfd);
 	keys_free(&px->keys);
+	noise_handshake_wipe(&px->hs_tmpl);
 	free(px->rate);
 	free(px);
 	return r;
