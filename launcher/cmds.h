@@ -25,5 +25,8 @@ int cmd_status(int argc, char *argv[]);
 int cmd_log(int argc, char *argv[]);
 int cmd_serial(int argc, char *argv[]);
 int cmd_review(int argc, char *argv[]);
+int cmd_keygen(int argc, char *argv[]);
+int cmd_connect(int argc, char *argv[]);
+
 
 #endif /* WALLOFF_CMDS_H */
