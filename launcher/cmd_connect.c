@@ -16,6 +16,7 @@
  * FILE.png saves one frame and exits.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -100,12 +101,17 @@ static int known_add(const char *file, const char *target,
 	char dir[PATH_MAX], b64[CONSOLE_B64_LEN];
 	struct err e = { 0 };
 	FILE *f;
+	int fd;
 
 	if (!path_dirname(file, dir, sizeof(dir)))
 		path_mkdir_private(dir, &e);
-	f = fopen(file, "a");
-	if (!f)
+	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	f = fd >= 0 ? fdopen(fd, "a") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return -errno;
+	}
 	console_key_b64(b64, pub);
 	fprintf(f, "%s %s\n", target, b64);
 	return fclose(f) ? -errno : 0;
