@@ -36,7 +36,7 @@
 #include "session.h"
 
 static char dir[64] = "/tmp/walloff-proxy-XXXXXX";
-static char audit_path[128], keys_path[128], vnc_path[128];
+static char audit_path[128], keys_path[128], vnc_path[128], ser_path[128];
 static uint8_t op_priv[32], op_pub[32], vw_priv[32], vw_pub[32];
 static uint8_t x_priv[32], x_pub[32];
 static int port;
@@ -100,6 +100,24 @@ static void *vnc_server(void *arg)
 	while ((fd = accept(vnc_lfd, NULL, NULL)) >= 0) {
 		pthread_create(&t, NULL, vnc_conn, (void *)(intptr_t)fd);
 		pthread_detach(t);
+	}
+	return NULL;
+}
+
+/* The fake serial port echoes, one connection at a time like QEMU's. */
+static int ser_lfd;
+
+static void *ser_server(void *arg)
+{
+	uint8_t b[256];
+	ssize_t n;
+	int fd;
+
+	while ((fd = accept(ser_lfd, NULL, NULL)) >= 0) {
+		while ((n = read(fd, b, sizeof(b))) > 0)
+			if (write(fd, b, (size_t)n) != n)
+				break;
+		close(fd);
 	}
 	return NULL;
 }
@@ -346,7 +364,8 @@ static pid_t start_console(const char *extra1, const char *extra2)
 		execl(WALLOFF_CONSOLE_BIN, "walloff-console", "--listen",
 		      listen_, "--vnc", vnc_path, "--cell", "t", "--keys",
 		      keys_path, "--state-dir", state, "--audit-fd", afd,
-		      "--ready-fd", rfd, "--handshake-timeout", "2", extra1,
+		      "--ready-fd", rfd, "--handshake-timeout", "2",
+		      "--serial", ser_path, extra1,
 		      extra2, (char *)NULL);
 		_exit(127);
 	}
@@ -381,6 +400,7 @@ static int setup(void **state)
 	snprintf(audit_path, sizeof(audit_path), "%s/audit.jsonl", dir);
 	snprintf(keys_path, sizeof(keys_path), "%s/keys", dir);
 	snprintf(vnc_path, sizeof(vnc_path), "%s/vnc.sock", dir);
+	snprintf(ser_path, sizeof(ser_path), "%s/serial.sock", dir);
 	noise_keypair(op_priv, op_pub);
 	noise_keypair(vw_priv, vw_pub);
 	noise_keypair(x_priv, x_pub);
@@ -390,6 +410,12 @@ static int setup(void **state)
 	assert_int_equal(bind(vnc_lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	listen(vnc_lfd, 16);
 	pthread_create(&t, NULL, vnc_server, NULL);
+	pthread_detach(t);
+	ser_lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memcpy(sa.sun_path, ser_path, strlen(ser_path) + 1);
+	assert_int_equal(bind(ser_lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	listen(ser_lfd, 16);
+	pthread_create(&t, NULL, ser_server, NULL);
 	pthread_detach(t);
 	port = free_port();
 	console_pid = start_console("--idle-timeout", "0");
@@ -518,6 +544,40 @@ static void test_rfb_filter_in_proxy(void **state)
 	pthread_mutex_unlock(&vnc_lock);
 }
 
+static void test_serial(void **state)
+{
+	uint8_t type, ch, *data, *body;
+	size_t blen;
+	struct cl c;
+	long n;
+
+	/* operate: bytes reach the serial port (which echoes them) */
+	assert_int_equal(cl_connect(&c, op_priv), SESSION_HELLO);
+	cl_send(&c, SESSION_OPEN, SESSION_CH_SERIAL, NULL, 0);
+	cl_send(&c, SESSION_DATA, SESSION_CH_SERIAL, "ls\n", 3);
+	body = cl_frame(&c, &blen, 5000);
+	assert_non_null(body);
+	n = session_open(&c.rx, body, blen, &type, &ch, &data, NULL);
+	assert_int_equal(n, 3);
+	assert_int_equal(type, SESSION_DATA);
+	assert_int_equal(ch, SESSION_CH_SERIAL);
+	assert_memory_equal(data, "ls\n", 3);
+	cl_send(&c, SESSION_CLOSE, SESSION_CH_CONTROL, NULL, 0);
+	assert_true(cl_closed(&c));
+	close(c.fd);
+
+	/* view: input dropped and counted, nothing comes back */
+	assert_int_equal(cl_connect(&c, vw_priv), SESSION_HELLO);
+	cl_send(&c, SESSION_OPEN, SESSION_CH_SERIAL, NULL, 0);
+	cl_send(&c, SESSION_DATA, SESSION_CH_SERIAL, "reboot\n", 7);
+	assert_null(cl_frame(&c, &blen, 500));
+	assert_false(c.eof);
+	cl_send(&c, SESSION_CLOSE, SESSION_CH_CONTROL, NULL, 0);
+	assert_true(cl_closed(&c));
+	close(c.fd);
+	assert_true(audit_has("\"dropped_serial\":7", 3000));
+}
+
 static void test_role_change_ends_session(void **state)
 {
 	const char *roles[2] = { "view", "view" };
@@ -566,6 +626,7 @@ int main(void)
 		cmocka_unit_test(test_tampered_and_replayed),
 		cmocka_unit_test(test_protocol_errors),
 		cmocka_unit_test(test_rfb_filter_in_proxy),
+		cmocka_unit_test(test_serial),
 		cmocka_unit_test(test_role_change_ends_session),
 		cmocka_unit_test(test_limits),
 	};
