@@ -66,8 +66,8 @@ static int readn(int fd, uint8_t *b, size_t n)
 static void *vnc_conn(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
-	static const uint8_t init[24] = { 0, 16, 0, 16, 32, 24, 0, 1, 0, 255,
-					  0, 255, 0, 255, 16, 8, 0 };
+	static const uint8_t init[24] = {0,   16, 0,   16, 32,	24, 0, 1, 0,
+					 255, 0,  255, 0,  255, 16, 8, 0};
 	uint8_t b[4096];
 	ssize_t n;
 
@@ -77,7 +77,7 @@ static void *vnc_conn(void *arg)
 	    write(fd, init, 24) != 24)
 		goto out;
 	pthread_mutex_lock(&vnc_lock);
-	vnc_seen[vnc_seen_len++] = b[0];	/* ClientInit shared flag */
+	vnc_seen[vnc_seen_len++] = b[0]; /* ClientInit shared flag */
 	pthread_mutex_unlock(&vnc_lock);
 	while ((n = read(fd, b, sizeof(b))) > 0) {
 		pthread_mutex_lock(&vnc_lock);
@@ -127,7 +127,7 @@ static void *ser_server(void *arg)
 static bool audit_has(const char *needle, int timeout_ms)
 {
 	char buf[1 << 16];
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct timespec ts = {0, 20 * 1000 * 1000};
 	int i;
 
 	for (i = 0; i * 20 < timeout_ms; i++) {
@@ -165,7 +165,7 @@ static int audit_count(const char *needle)
 /* Wait until the fake QEMU has received @n bytes in all. */
 static bool vnc_wait(size_t n)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct timespec ts = {0, 10 * 1000 * 1000};
 	size_t have;
 	int i;
 
@@ -182,9 +182,9 @@ static bool vnc_wait(size_t n)
 
 static int tcp(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -202,7 +202,7 @@ struct cl {
 /* Next frame body, or NULL on EOF/timeout. */
 static uint8_t *cl_frame(struct cl *c, size_t *len, int timeout_ms)
 {
-	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
 	uint8_t b[1];
 	size_t used;
 	int r;
@@ -225,7 +225,7 @@ static uint8_t *cl_frame(struct cl *c, size_t *len, int timeout_ms)
 
 static void cl_send_raw(struct cl *c, const uint8_t *m, size_t len)
 {
-	uint8_t h[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+	uint8_t h[2] = {(uint8_t)(len >> 8), (uint8_t)len};
 
 	assert_int_equal(write(c->fd, h, 2), 2);
 	assert_int_equal(write(c->fd, m, len), (ssize_t)len);
@@ -244,7 +244,8 @@ static int cl_connect(struct cl *c, const uint8_t *priv)
 	assert_int_equal(noise_handshake_init(&hs, NOISE_XX, true,
 					      (const uint8_t *)SESSION_PROLOGUE,
 					      strlen(SESSION_PROLOGUE), priv,
-					      NULL), 0);
+					      NULL),
+			 0);
 	n = noise_write_message(&hs, NULL, 0, msg, sizeof(msg), NULL);
 	cl_send_raw(c, msg, (size_t)n);
 	body = cl_frame(c, &blen, 5000);
@@ -364,9 +365,8 @@ static pid_t start_console(const char *extra1, const char *extra2)
 		execl(WALLOFF_CONSOLE_BIN, "walloff-console", "--listen",
 		      listen_, "--vnc", vnc_path, "--cell", "t", "--keys",
 		      keys_path, "--state-dir", state, "--audit-fd", afd,
-		      "--ready-fd", rfd, "--handshake-timeout", "2",
-		      "--serial", ser_path, extra1,
-		      extra2, (char *)NULL);
+		      "--ready-fd", rfd, "--handshake-timeout", "2", "--serial",
+		      ser_path, extra1, extra2, (char *)NULL);
 		_exit(127);
 	}
 	close(a);
@@ -378,8 +378,8 @@ static pid_t start_console(const char *extra1, const char *extra2)
 
 static int free_port(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t sl = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_STREAM, 0), p;
 
@@ -392,8 +392,8 @@ static int free_port(void)
 
 static int setup(void **state)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *roles[2] = { "operate", "view" };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *roles[2] = {"operate", "view"};
 	pthread_t t;
 
 	assert_non_null(mkdtemp(dir));
@@ -437,8 +437,8 @@ static int teardown(void **state)
 
 static void test_garbage_handshake(void **state)
 {
-	struct cl c = { .fd = tcp() };
-	uint8_t junk[10] = { 1, 2, 3 };
+	struct cl c = {.fd = tcp()};
+	uint8_t junk[10] = {1, 2, 3};
 
 	cl_send_raw(&c, junk, sizeof(junk));
 	assert_true(cl_closed(&c));
@@ -455,8 +455,8 @@ static void test_unknown_key(void **state)
 	assert_true(cl_closed(&c));
 	close(c.fd);
 	console_fingerprint(fpr, x_pub);
-	snprintf(want, sizeof(want), "\"reason\":\"unknown key\",\"fingerprint\":\"%s\"",
-		 fpr);
+	snprintf(want, sizeof(want),
+		 "\"reason\":\"unknown key\",\"fingerprint\":\"%s\"", fpr);
 	assert_true(audit_has(want, 3000));
 }
 
@@ -492,21 +492,21 @@ static void test_protocol_errors(void **state)
 	struct cl c;
 
 	assert_int_equal(cl_connect(&c, op_priv), SESSION_HELLO);
-	cl_send(&c, 99, 0, NULL, 0);	/* unknown type */
+	cl_send(&c, 99, 0, NULL, 0); /* unknown type */
 	assert_true(cl_closed(&c));
 	close(c.fd);
 	assert_true(audit_has("\"reason\":\"protocol error\"", 3000));
 
 	assert_int_equal(cl_connect(&c, op_priv), SESSION_HELLO);
-	cl_send(&c, SESSION_DATA, SESSION_CH_SCREEN, "RFB", 3);	/* not open */
+	cl_send(&c, SESSION_DATA, SESSION_CH_SCREEN, "RFB", 3); /* not open */
 	assert_true(cl_closed(&c));
 	close(c.fd);
 }
 
 static void test_rfb_filter_in_proxy(void **state)
 {
-	static const uint8_t key[8] = { 4, 1, 0, 0, 0, 0, 0, 0x61 };
-	static const uint8_t req[10] = { 3, 1, 0, 0, 0, 0, 0, 16, 0, 16 };
+	static const uint8_t key[8] = {4, 1, 0, 0, 0, 0, 0, 0x61};
+	static const uint8_t req[10] = {3, 1, 0, 0, 0, 0, 0, 16, 0, 16};
 	struct cl c;
 	size_t before;
 
@@ -526,7 +526,7 @@ static void test_rfb_filter_in_proxy(void **state)
 	assert_true(audit_has("\"dropped_key\":1", 3000));
 	pthread_mutex_lock(&vnc_lock);
 	assert_int_equal(vnc_seen_len - before, 1 + 10);
-	assert_int_equal(vnc_seen[before], 1);	/* shared */
+	assert_int_equal(vnc_seen[before], 1); /* shared */
 	assert_memory_equal(vnc_seen + before + 1, req, 10);
 	pthread_mutex_unlock(&vnc_lock);
 
@@ -580,8 +580,8 @@ static void test_serial(void **state)
 
 static void test_role_change_ends_session(void **state)
 {
-	const char *roles[2] = { "view", "view" };
-	const char *back[2] = { "operate", "view" };
+	const char *roles[2] = {"view", "view"};
+	const char *back[2] = {"operate", "view"};
 	struct cl c;
 
 	assert_int_equal(cl_connect(&c, op_priv), SESSION_HELLO);
@@ -621,14 +621,14 @@ static void test_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_garbage_handshake),
-		cmocka_unit_test(test_unknown_key),
-		cmocka_unit_test(test_tampered_and_replayed),
-		cmocka_unit_test(test_protocol_errors),
-		cmocka_unit_test(test_rfb_filter_in_proxy),
-		cmocka_unit_test(test_serial),
-		cmocka_unit_test(test_role_change_ends_session),
-		cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_garbage_handshake),
+	    cmocka_unit_test(test_unknown_key),
+	    cmocka_unit_test(test_tampered_and_replayed),
+	    cmocka_unit_test(test_protocol_errors),
+	    cmocka_unit_test(test_rfb_filter_in_proxy),
+	    cmocka_unit_test(test_serial),
+	    cmocka_unit_test(test_role_change_ends_session),
+	    cmocka_unit_test(test_limits),
 	};
 
 	if (sodium_init() < 0)
