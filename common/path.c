@@ -109,12 +109,13 @@ int path_resolve_file(const char *base, const char *name, bool must_exist,
 		if (saved != ENOENT || must_exist)
 			return err_set(e, saved, "path '%s': %s", name,
 				       strerror(saved));
-		/* Missing file: its folder must exist and be safe. */
-		if (path_dirname(joined, parent, sizeof(parent)) ||
-		    !realpath(parent, preal))
-			return err_set(e, ENOENT, "path '%s': folder missing",
+		/* Missing file (allowed when checking a profile before its
+		 * files exist): if its folder exists it must be safe; the
+		 * full check runs again when the cell starts. */
+		if (path_dirname(joined, parent, sizeof(parent)))
+			return err_set(e, ENAMETOOLONG, "path '%s' is too long",
 				       name);
-		if (in_pseudo_fs(preal))
+		if (realpath(parent, preal) && in_pseudo_fs(preal))
 			return err_set(e, EPERM,
 				       "path '%s' resolves into /dev, /proc or /sys",
 				       name);
@@ -176,7 +177,9 @@ int path_mkdir_private(const char *path, struct err *e)
 	if (st.st_uid != geteuid())
 		return err_set(e, EPERM, "%s is owned by uid %u, not us", path,
 			       (unsigned)st.st_uid);
-	if (st.st_mode & 0077)
+	/* Traverse-only (0711) is allowed: root's run folder lets the
+	 * unprivileged cell user reach its own socket folder inside. */
+	if (st.st_mode & 0066)
 		return err_set(e, EPERM,
 			       "%s is accessible to others (mode %o), refusing",
 			       path, (unsigned)(st.st_mode & 0777));
