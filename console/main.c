@@ -34,14 +34,13 @@
 
 static void usage(FILE *f)
 {
-	fprintf(
-	    f,
-	    "usage: walloff-console --listen ADDR:PORT --vnc PATH --cell NAME\n"
-	    "         --keys FILE (--state-dir DIR | --key-fd N) --audit-fd N\n"
-	    "         [--ready-fd N]\n"
-	    "         [--serial PATH] [--clipboard none|to-guest]\n"
-	    "         [--handshake-timeout S] [--max-sessions N]\n"
-	    "         [--max-handshakes N] [--rate N] [--idle-timeout S]\n");
+	fprintf(f,
+		"usage: walloff-console --listen ADDR:PORT --vnc PATH --cell NAME\n"
+		"         --keys FILE (--state-dir DIR | --key-fd N) --audit-fd N\n"
+		"         [--ready-fd N]\n"
+		"         [--serial PATH] [--clipboard none|to-guest]\n"
+		"         [--handshake-timeout S] [--max-sessions N]\n"
+		"         [--max-handshakes N] [--rate N] [--idle-timeout S]\n");
 }
 
 static int num(const char *opt, const char *v, unsigned long max,
@@ -52,8 +51,7 @@ static int num(const char *opt, const char *v, unsigned long max,
 	errno = 0;
 	*out = strtoul(v, &end, 10);
 	if (errno || !*v || *end || *out > max || v[0] == '-') {
-		fprintf(stderr, "walloff-console: %s: bad number '%s'\n", opt,
-			v);
+		fprintf(stderr, "walloff-console: %s: bad number '%s'\n", opt, v);
 		return -1;
 	}
 	return 0;
@@ -86,26 +84,24 @@ static int read_key_fd(int fd, uint8_t priv[static 32], uint8_t pub[static 32])
 int main(int argc, char *argv[])
 {
 	struct proxy_config cfg = {
-	    .handshake_timeout_s = DEF_HANDSHAKE_TIMEOUT_S,
-	    .max_sessions = DEF_MAX_SESSIONS,
-	    .max_handshakes = DEF_MAX_HANDSHAKES,
-	    .rate_per_s = DEF_RATE_PER_S,
-	    .rate_burst = DEF_RATE_BURST,
-	    .idle_timeout_s = DEF_IDLE_TIMEOUT_S,
-	    .ready_fd = -1,
+		.handshake_timeout_s = DEF_HANDSHAKE_TIMEOUT_S,
+		.max_sessions = DEF_MAX_SESSIONS,
+		.max_handshakes = DEF_MAX_HANDSHAKES,
+		.rate_per_s = DEF_RATE_PER_S,
+		.rate_burst = DEF_RATE_BURST,
+		.idle_timeout_s = DEF_IDLE_TIMEOUT_S,
+		.ready_fd = -1,
 	};
 	const char *state_dir = NULL, *clip = "none";
-	unsigned long audit_fd = ULONG_MAX, ready = ULONG_MAX,
-		      key_fd = ULONG_MAX;
+	unsigned long audit_fd = ULONG_MAX, ready = ULONG_MAX, key_fd = ULONG_MAX;
 	unsigned long v;
 	char keypath[PATH_MAX];
-	struct err e = {0};
+	struct err e = { 0 };
 	bool created;
 	int i, r;
 
 	for (i = 1; i < argc; i++) {
-		const char *o = argv[i],
-			   *val = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *o = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (!strcmp(o, "--help")) {
 			usage(stdout);
@@ -161,8 +157,7 @@ int main(int argc, char *argv[])
 				return 2;
 			cfg.idle_timeout_s = (unsigned)v;
 		} else {
-			fprintf(stderr, "walloff-console: unknown option %s\n",
-				o);
+			fprintf(stderr, "walloff-console: unknown option %s\n", o);
 			usage(stderr);
 			return 2;
 		}
@@ -191,8 +186,7 @@ int main(int argc, char *argv[])
 	}
 	if (key_fd != ULONG_MAX) {
 		if (read_key_fd((int)key_fd, cfg.priv, cfg.pub)) {
-			fprintf(stderr,
-				"walloff-console: --key-fd: no 32-byte key\n");
+			fprintf(stderr, "walloff-console: --key-fd: no 32-byte key\n");
 			audit_close(cfg.audit);
 			return 1;
 		}
