@@ -148,7 +148,8 @@ long noise_cipher_encrypt(struct noise_cipher *c, const uint8_t *ad,
 	if (len > NOISE_MAX_PAYLOAD)
 		return err_set(e, EMSGSIZE, "noise: payload of %zu bytes", len);
 	if (!c->has_key) {
-		memmove(out, in, len);
+		if (len)
+			memmove(out, in, len);
 		return (long)len;
 	}
 	if (c->n == NOISE_NONCE_MAX)
@@ -170,7 +171,8 @@ long noise_cipher_decrypt(struct noise_cipher *c, const uint8_t *ad,
 	if (len > NOISE_MAX_MSG)
 		return err_set(e, EMSGSIZE, "noise: message of %zu bytes", len);
 	if (!c->has_key) {
-		memmove(out, in, len);
+		if (len)
+			memmove(out, in, len);
 		return (long)len;
 	}
 	if (len < NOISE_TAG_LEN)
