@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -371,6 +372,8 @@ static pid_t start_console(const char *extra1, const char *extra2)
 		 * needs prctl(), which walloff-console's seccomp filter kills.
 		 */
 		setenv("ASAN_OPTIONS", CONSOLE_ASAN_OPTIONS, 1);
+		/* a test killed by its timeout takes the proxy with it */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execl(WALLOFF_CONSOLE_BIN, "walloff-console", "--listen",
 		      listen_, "--vnc", vnc_path, "--cell", "t", "--keys",
 		      keys_path, "--state-dir", state, "--audit-fd", afd,
