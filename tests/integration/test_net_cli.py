@@ -2,13 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """walloff-net's process contract, with this script playing QEMU.
 
-Theory of operation: no guest and no slirp traffic to anywhere. The script
+Theory of operation: no guest and no slirp traffic to anywhere (and the
+script re-executes itself under `unshare -n` to make sure). The script
 starts walloff-net the way the supervisor does (audit fd, ready fd, stats
 socket), connects to its socket as QEMU's stream netdev would, and speaks
 the framing itself (4-byte big-endian length + Ethernet frame):
 
 * bad command lines are refused with exit status 1 before anything listens;
-* the ready byte arrives, the process runs as nobody (we are root);
+* the ready byte arrives, the process runs as nobody (we are root)
+  with no_new_privs and a seccomp filter;
 * a denied SYN is answered by a RST, a DNS query with --dns none by a
   REFUSED answer, both framed correctly and checksummed;
 * hostile frames (fragment, spoofed source, IPv6, runt) are dropped and
@@ -182,9 +184,15 @@ def test_session(tmp):
     try:
         check(ready == b"\x01", "ready byte")
         with open(f"/proc/{p.pid}/status") as f:
-            uid = [x for x in f.read().splitlines() if x.startswith("Uid:")]
-        check(uid and uid[0].split()[1:] == ["65534"] * 4,
-              f"runs as nobody ({uid})")
+            status = dict(x.split(":", 1) for x in f.read().splitlines()
+                          if ":" in x)
+        uid = status.get("Uid", "").split()
+        check(uid == ["65534"] * 4, f"runs as nobody ({uid})")
+        check(status.get("Groups", "").strip() == "",
+              "no supplementary groups")
+        check(status.get("NoNewPrivs", "").strip() == "1", "no_new_privs")
+        check(status.get("Seccomp", "").strip() == "2",
+              "seccomp filter installed")
         st = stats_of(stats)
         check(st["allowed"] == 0, "stats served before QEMU connects")
 
@@ -286,6 +294,12 @@ def test_bad_length(tmp):
 
 
 def main():
+    # nothing here should pass the policy, but if it did, it stays inside
+    # a network namespace of our own
+    if os.environ.get("WALLOFF_TEST_NETNS") != "1":
+        env = dict(os.environ, WALLOFF_TEST_NETNS="1")
+        os.execvpe("unshare", ["unshare", "-n", "--", sys.executable,
+                               os.path.abspath(__file__)], env)
     if not NET:
         print("WALLOFF_NET is not set")
         return 1
