@@ -22,16 +22,18 @@
  * forwarder), clock_gettime, write (audit), close, exit and memory
  * management. exec and writes fail with EPERM rather than killing the
  * process, so that a sanitizer runtime reporting a bug can still print its
- * report; everything else kills the process.
+ * report; other socket families fail with EAFNOSUPPORT, clone3 with
+ * ENOSYS (see below); everything else on the list kills the process.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
-#include <string.h>
-#include <fcntl.h>
 #include <sched.h>
-#include <seccomp.h>
+#include <string.h>
 #include <sys/prctl.h>
+
+#include <seccomp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
