@@ -17,7 +17,8 @@ the framing itself (4-byte big-endian length + Ethernet frame):
   counted, visible through the stats socket;
 * a second client cannot attach; closing the connection makes walloff-net
   exit 0 after writing its summary records;
-* a frame length QEMU can never send ends walloff-net with status 1.
+* a frame length QEMU can never send ends walloff-net with status 1;
+* with --dns allowlist, a listed name goes to slirp, another is REFUSED.
 """
 
 import json
@@ -99,19 +100,26 @@ def send_frame(s, f):
     s.sendall(struct.pack("!I", len(f)) + f)
 
 
+_pending = {}
+
+
 def recv_frame(s, timeout=5.0):
+    """Next frame from s; bytes past it are kept for the next call."""
     deadline = time.monotonic() + timeout
-    buf = b""
+    buf = _pending.get(s.fileno(), b"")
     while True:
         if len(buf) >= 4:
             n = struct.unpack("!I", buf[:4])[0]
             if len(buf) >= 4 + n:
+                _pending[s.fileno()] = buf[4 + n:]
                 return buf[4:4 + n]
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([s], [], [], left)[0]:
+            _pending[s.fileno()] = buf
             return None
         chunk = s.recv(65536)
         if not chunk:
+            _pending[s.fileno()] = buf
             return None
         buf += chunk
 
@@ -208,6 +216,7 @@ def test_session(tmp):
 
         q = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         q.connect(sock)
+        _pending.pop(q.fileno(), None)
         # a denied SYN: RST|ACK back, swapped tuple, valid checksums
         send_frame(q, tcp_syn("192.0.2.1", 80))
         rst = recv_matching(q, lambda f: f[23:24] == b"\x06")
@@ -282,11 +291,45 @@ def test_session(tmp):
           "net-exit with reason and counters")
 
 
+def test_dns_allowlist(tmp):
+    p, sock, stats, audit, ready = start(
+        tmp, ["--dns", "allowlist", "--dns-allow", "ok.example"],
+        "audit3.jsonl")
+    try:
+        q = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        q.connect(sock)
+        _pending.pop(q.fileno(), None)
+        # the allowed name goes to slirp (whose forwarder has nowhere to
+        # go inside this namespace); the other one is REFUSED by us
+        send_frame(q, udp("10.0.2.3", 5353, 53, dnsq("ok.example")))
+        send_frame(q, udp("10.0.2.3", 5354, 53, dnsq("bad.example")))
+        ans = recv_matching(q, lambda f: f[23:24] == b"\x11" and
+                            f[34:36] == b"\x00\x35")
+        check(ans is not None and ans[36:38] == b"\x14\xea" and
+              ans[45] & 0x0f == 5, "name off the allowlist REFUSED")
+        st = stats_of(stats)
+        check(st["dns_allowed"] == 1 and st["dns_refused"] == 1,
+              f"allowlisted name passed to slirp ({st['dns_allowed']} "
+              f"allowed, {st['dns_refused']} refused)")
+        q.close()
+        rc = p.wait(10)
+        err = p.stderr.read().decode()
+        check(rc == 0, f"exits 0 ({rc}, {err[-300:]!r})")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    deny = [r["details"] for r in records(audit) if r["event"] == "net-deny"]
+    check([d.get("name") for d in deny] == ["bad.example"] and
+          deny[0]["reason"] == "dns-name", "only the refused name audited")
+
+
 def test_bad_length(tmp):
     p, sock, stats, audit, ready = start(tmp, [], "audit2.jsonl")
     try:
         q = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         q.connect(sock)
+        _pending.pop(q.fileno(), None)
         q.sendall(struct.pack("!I", 0x7fffffff) + b"x" * 16)
         rc = p.wait(10)
         err = p.stderr.read().decode()
@@ -320,6 +363,9 @@ def main():
         os.unlink(os.path.join(tmp, "net.sock"))
         os.unlink(os.path.join(tmp, "stats.sock"))
         test_bad_length(tmp)
+        os.unlink(os.path.join(tmp, "net.sock"))
+        os.unlink(os.path.join(tmp, "stats.sock"))
+        test_dns_allowlist(tmp)
     return tap_done()
 
 
