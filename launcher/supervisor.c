@@ -43,6 +43,7 @@
 #include "accel.h"
 #include "audit.h"
 #include "cell.h"
+#include "cgroup.h"
 #include "config.h"
 #include "helpers.h"
 #include "hex.h"
@@ -75,7 +76,9 @@ struct sup {
 	bool guest_shutdown;	/* SHUTDOWN event seen */
 	bool stop_requested;
 	bool audit_failed;
+	bool helper_failed;	/* walloff-net died: the stop is a failure */
 	time_t started;
+	struct cgroup cg;
 	char accel_why[200];
 	bool kvm;
 };
@@ -216,6 +219,7 @@ static void helper_died(struct sup *s, pid_t w, int st)
 			WIFSIGNALED(st) ? WTERMSIG(st) : 0));
 	if (net) {
 		s->net = 0;
+		s->helper_failed = true;
 		say("walloff-net died: the guest has no network (fail closed); "
 		    "stopping the cell");
 		request_stop(s, "walloff-net died");
@@ -319,8 +323,8 @@ static int exit_code(struct sup *s, int st, const char **reason)
 		return s->audit_failed ? RUN_ERROR : RUN_FORCED;
 	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && s->guest_shutdown) {
-		*reason = "guest-poweroff";
-		return RUN_OK;
+		*reason = s->helper_failed ? "network-helper-died" : "guest-poweroff";
+		return s->helper_failed ? RUN_ERROR : RUN_OK;
 	}
 	*reason = "qemu-died";
 	return RUN_CRASHED;
@@ -514,7 +518,8 @@ static void stop_helpers(struct sup *s)
 	}
 }
 
-int supervisor_run(const struct profile *p)
+int supervisor_run(const struct profile *p, const char *accept_risk,
+		   const char *fails)
 {
 	struct sup sup = { .p = p, .qemu = -1, .sfd = -1, .tfd = -1,
 			    .helper_log = -1 };
@@ -573,8 +578,35 @@ int supervisor_run(const struct profile *p)
 				    p->path, "profile_sha256", pdigest,
 				    "version", WALLOFF_VERSION, "qemu",
 				    qemu_bin(), "uid", (int)getuid()));
+	if (accept_risk) {
+		audit(s, "accept-risk", json_pack("{s:s, s:s, s:s}", "reason",
+						  accept_risk, "controls", fails,
+						  "user", getenv("SUDO_USER") ?
+						  getenv("SUDO_USER") : ""));
+		say("running despite review FAILs (%s): %s", fails, accept_risk);
+	}
 	if (getenv("WALLOFF_QEMU"))
 		audit(s, "qemu-override", json_pack("{s:s}", "qemu", qemu_bin()));
+
+	if (p->has_limits) {
+		const char *root = getenv("WALLOFF_CGROUP_ROOT");
+		json_t *rep = NULL;
+
+		if (cgroup_enter(&s->cg, p, root && *root ? root : "/sys/fs/cgroup",
+				 &rep, &e)) {
+			bool refuse = p->limits_fallback == LIMITS_REFUSE;
+
+			audit(s, refuse ? "limits-refused" : "limits-unavailable",
+			      json_pack("{s:s, s:s}", "error", e.msg, "on_unavailable",
+					refuse ? "refuse" : "degrade"));
+			say("%s%s", e.msg, refuse ? " (on-unavailable = refuse)" :
+			    "; running WITHOUT limits (on-unavailable = degrade)");
+			if (refuse)
+				goto out;
+		} else {
+			audit(s, "limits", rep);
+		}
+	}
 
 	/* Base image: open, hash that descriptor, compare with the pin. */
 	if (image_open_pinned(p, &base_fd, digest, &e)) {
@@ -763,6 +795,7 @@ out:
 					      (json_int_t)(time(NULL) - s->started)));
 		audit_close(s->audit);
 	}
+	cgroup_leave(&s->cg);
 	if (s->cell.lock_fd >= 0) {
 		cell_clean_run_dir(&s->cell);
 		close(s->cell.lock_fd);

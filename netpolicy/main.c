@@ -46,6 +46,7 @@
 #include "dns.h"
 #include "pump.h"
 #include "sandbox.h"
+#include "seccomp_policy.h"
 #include "slirp.h"
 #include "stream.h"
 
@@ -408,6 +409,9 @@ int main(int argc, char *argv[])
 			goto out;
 	}
 	if (sandbox_drop(&u, &e) || sandbox_seccomp(&e))
+		goto out;
+	/* From here on the process handles guest bytes: syscall allowlist. */
+	if (seccomp_install(SECCOMP_NET, &e))
 		goto out;
 
 	x.pump.pol.rules = o.rules;

@@ -11,6 +11,8 @@ every lifecycle event is in the audit log, and that nothing is left
 behind: no sockets, no overlay, no status. Output is TAP.
 """
 import os
+import select
+import subprocess
 import sys
 import time
 
@@ -61,6 +63,28 @@ def main():
         t.ok(again.returncode == 1 and "already running" in again.stderr,
              "a second supervisor for the same cell is refused",
              again.stdout + again.stderr)
+
+        # `walloff serial`: the same shell through the CLI (one client at a
+        # time on the serial socket, so ours steps aside).
+        ser.close()
+        p = subprocess.Popen([cell.walloff, "serial", "it-run"], env=cell.env,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        p.stdin.write(b"echo SERIAL-$((3+4))\n")
+        p.stdin.flush()
+        got = b""
+        deadline = time.monotonic() + 20
+        while b"SERIAL-7" not in got and time.monotonic() < deadline:
+            r, _, _ = select.select([p.stdout], [], [], 1)
+            if r:
+                chunk = os.read(p.stdout.fileno(), 4096)
+                if not chunk:
+                    break
+                got += chunk
+        p.kill()
+        p.wait()
+        t.ok(b"SERIAL-7" in got, "walloff serial attaches to the guest's shell",
+             got[-300:])
+        ser = cell.serial(timeout=30)
 
         stop = cell.cmd("stop", "it-run", timeout=90)
         t.ok(stop.returncode == 0, "walloff stop returns 0", stop.stderr)
