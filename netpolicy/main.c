@@ -10,8 +10,8 @@
  * Start-up, in order: parse and validate every argument (a bad rule is an
  * error, never ignored); wrap the inherited O_APPEND audit descriptor;
  * resolve the user to become; create the QEMU socket and the stats socket
- * (both 0600, owned by that user); drop privileges and install the
- * seccomp filter (sandbox.c); write
+ * (both 0600, owned by that user); drop privileges (sandbox.c) and
+ * install the syscall allowlist (common/seccomp_policy.c); write
  * "net-start" to the audit log; write one byte to --ready-fd. Then accept
  * exactly one connection - QEMU's "-netdev stream,server=off" - and close
  * the listener so no second peer can ever attach. slirp is created only
@@ -408,7 +408,7 @@ int main(int argc, char *argv[])
 		if (sfd < 0)
 			goto out;
 	}
-	if (sandbox_drop(&u, &e) || sandbox_seccomp(&e))
+	if (sandbox_drop(&u, &e))
 		goto out;
 	/* From here on the process handles guest bytes: syscall allowlist. */
 	if (seccomp_install(SECCOMP_NET, &e))

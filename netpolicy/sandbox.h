@@ -38,18 +38,4 @@ int sandbox_resolve(const char *name, struct sandbox_user *u, struct err *e);
  */
 int sandbox_drop(const struct sandbox_user *u, struct err *e);
 
-/**
- * sandbox_seccomp() - install walloff-net's seccomp filter (stage 1: a
- * deny list)
- * @e:		error
- *
- * Must follow sandbox_drop() (no_new_privs). From here on the process
- * cannot execute programs, trace, mount, load modules or BPF, change
- * namespaces or credentials, open files for writing, change the file
- * system, or create sockets other than IPv4 ones (slirp's outbound flows).
- *
- * Return: 0 or -errno
- */
-int sandbox_seccomp(struct err *e);
-
 #endif /* WALLOFF_NET_SANDBOX_H */
