@@ -5,7 +5,9 @@
  * Started by the supervisor (launcher/supervisor.c) with the cell's audit
  * log on an inherited O_APPEND descriptor and a ready pipe, already
  * unprivileged. The server's static key lives in --state-dir as
- * console.key (0600), created on first run, so clients can pin it. The
+ * console.key (0600), created on first run, so clients can pin it; or, as
+ * the supervisor does, it arrives on --key-fd (32 bytes of private key on
+ * a pipe) from a key file that this unprivileged process cannot read. The
  * options are a table: name, whether it takes a value, where it goes.
  * Every limit has a safe default and can be tightened from the profile.
  */
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -33,7 +36,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: walloff-console --listen ADDR:PORT --vnc PATH --cell NAME\n"
-		"         --keys FILE --state-dir DIR --audit-fd N [--ready-fd N]\n"
+		"         --keys FILE (--state-dir DIR | --key-fd N) --audit-fd N\n"
+		"         [--ready-fd N]\n"
 		"         [--serial PATH] [--clipboard none|to-guest]\n"
 		"         [--handshake-timeout S] [--max-sessions N]\n"
 		"         [--max-handshakes N] [--rate N] [--idle-timeout S]\n");
@@ -53,6 +57,30 @@ static int num(const char *opt, const char *v, unsigned long max,
 	return 0;
 }
 
+/* Exactly 32 bytes, then EOF: the private key; the public one is derived. */
+static int read_key_fd(int fd, uint8_t priv[static 32], uint8_t pub[static 32])
+{
+	uint8_t extra;
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < 32) {
+		r = read(fd, priv + n, 32 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	r = n == 32 ? read(fd, &extra, 1) : -1;
+	close(fd);
+	if (n != 32 || r != 0) {
+		sodium_memzero(priv, 32);
+		return -1;
+	}
+	return crypto_scalarmult_base(pub, priv);
+}
+
 int main(int argc, char *argv[])
 {
 	struct proxy_config cfg = {
@@ -65,7 +93,8 @@ int main(int argc, char *argv[])
 		.ready_fd = -1,
 	};
 	const char *state_dir = NULL, *clip = "none";
-	unsigned long audit_fd = ULONG_MAX, ready = ULONG_MAX, v;
+	unsigned long audit_fd = ULONG_MAX, ready = ULONG_MAX, key_fd = ULONG_MAX;
+	unsigned long v;
 	char keypath[PATH_MAX];
 	struct err e = { 0 };
 	bool created;
@@ -100,6 +129,9 @@ int main(int argc, char *argv[])
 		else if (!strcmp(o, "--audit-fd")) {
 			if (num(o, val, INT_MAX, &audit_fd))
 				return 2;
+		} else if (!strcmp(o, "--key-fd")) {
+			if (num(o, val, INT_MAX, &key_fd))
+				return 2;
 		} else if (!strcmp(o, "--ready-fd")) {
 			if (num(o, val, INT_MAX, &ready))
 				return 2;
@@ -131,7 +163,7 @@ int main(int argc, char *argv[])
 		}
 	}
 	if (!cfg.listen || !cfg.vnc_path || !cfg.cell || !cfg.keys_path ||
-	    !state_dir || audit_fd == ULONG_MAX) {
+	    (!state_dir == (key_fd == ULONG_MAX)) || audit_fd == ULONG_MAX) {
 		usage(stderr);
 		return 2;
 	}
@@ -152,13 +184,19 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "walloff-console: audit: %s\n", e.msg);
 		return 1;
 	}
-	if (snprintf(keypath, sizeof(keypath), "%s/console.key", state_dir) >=
-	    (int)sizeof(keypath)) {
+	if (key_fd != ULONG_MAX) {
+		if (read_key_fd((int)key_fd, cfg.priv, cfg.pub)) {
+			fprintf(stderr, "walloff-console: --key-fd: no 32-byte key\n");
+			audit_close(cfg.audit);
+			return 1;
+		}
+		created = false;
+	} else if (snprintf(keypath, sizeof(keypath), "%s/console.key",
+			    state_dir) >= (int)sizeof(keypath)) {
 		fprintf(stderr, "walloff-console: --state-dir too long\n");
 		return 1;
-	}
-	if (console_key_load_or_create(keypath, cfg.priv, cfg.pub, &created,
-				       &e)) {
+	} else if (console_key_load_or_create(keypath, cfg.priv, cfg.pub,
+					      &created, &e)) {
 		fprintf(stderr, "walloff-console: server key: %s\n", e.msg);
 		audit_close(cfg.audit);
 		return 1;

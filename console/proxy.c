@@ -57,6 +57,7 @@
 #include "keys.h"
 #include "noise.h"
 #include "proxy.h"
+#include "seccomp_policy.h"
 #include "rfb.h"
 #include "session.h"
 
@@ -1175,6 +1176,11 @@ int proxy_run(struct proxy_config *cfg, struct err *e)
 		close(cfg->ready_fd);
 		cfg->ready_fd = -1;
 	}
+	/* The listener is up: from here on we handle network bytes, so the
+	 * process is confined to its syscall allowlist (common/). */
+	r = seccomp_install(SECCOMP_CONSOLE, e);
+	if (r)
+		goto out;
 
 	now(&last_tick);
 	while (!px->stop) {

@@ -44,8 +44,6 @@ static const char *unavailable(const struct profile *p)
 		return "[network] on-failure = restart";
 	if (p->net == NET_NFT)
 		return "[network] mode = nft";
-	if (p->has_console)
-		return "[console] (the encrypted console proxy)";
 	if (p->disk_mode == DISK_PERSISTENT)
 		return "[disk] mode = persistent (encrypted overlays)";
 	if (p->has_snapshots)
