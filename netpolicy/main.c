@@ -79,25 +79,6 @@ struct ctx {
 
 static volatile sig_atomic_t stop_signal;
 
-#ifdef __SANITIZE_ADDRESS__
-/*
- * Sanitizer builds only: LeakSanitizer's exit-time check clones and
- * ptraces, which the seccomp allowlist (rightly) kills. Once the filter is
- * on, leak checking of this process is off; the netpolicy code itself is
- * leak-checked by the unit tests and fuzz targets.
- */
-static bool seccomp_on;
-
-int __lsan_is_turned_off(void);
-int __lsan_is_turned_off(void)
-{
-	return seccomp_on;
-}
-#define SECCOMP_ON() (seccomp_on = true)
-#else
-#define SECCOMP_ON() ((void)0)
-#endif
-
 static void on_signal(int sig)
 {
 	stop_signal = sig;
@@ -432,7 +413,6 @@ int main(int argc, char *argv[])
 	/* From here on the process handles guest bytes: syscall allowlist. */
 	if (seccomp_install(SECCOMP_NET, &e))
 		goto out;
-	SECCOMP_ON();
 
 	x.pump.pol.rules = o.rules;
 	x.pump.pol.n_rules = o.n_rules;
