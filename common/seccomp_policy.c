@@ -15,6 +15,7 @@
  * needs and ioctl() to the two requests libslirp makes.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -49,7 +50,6 @@ static const int common_calls[] = {
 /* walloff-net: libslirp opens AF_INET sockets for the guest's allowed flows. */
 static const int net_calls[] = {
 	SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen),
-	SCMP_SYS(openat),	/* /etc/resolv.conf for DNS forwarding */
 };
 
 /* walloff-console: re-reads its keys file; connects to QEMU's sockets. */
@@ -102,6 +102,12 @@ int seccomp_install(enum seccomp_profile prof, struct err *e)
 
 	if (prof == SECCOMP_NET) {
 		r = allow(ctx, net_calls, sizeof(net_calls) / sizeof(net_calls[0]));
+		if (r)
+			goto out;
+		/* openat(): read-only, for /etc/resolv.conf (DNS forwarding) */
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+				     SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE,
+					     O_RDONLY));
 		if (r)
 			goto out;
 		/* socket(): IPv4 only (IPv6 is off in slirp) */
