@@ -42,8 +42,6 @@ static const char *unavailable(const struct profile *p)
 		return "[network] mode = user (walloff-net)";
 	if (p->net != NET_NONE && p->net_failure == NETFAIL_RESTART)
 		return "[network] on-failure = restart";
-	if (p->net == NET_NFT)
-		return "[network] mode = nft";
 	if (p->has_console)
 		return "[console] (the encrypted console proxy)";
 	if (p->disk_mode == DISK_PERSISTENT)

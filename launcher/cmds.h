@@ -24,5 +24,7 @@ int cmd_stop(int argc, char *argv[]);
 int cmd_status(int argc, char *argv[]);
 int cmd_log(int argc, char *argv[]);
 int cmd_serial(int argc, char *argv[]);
+/* nft mode (launcher/cmd_net.c): `walloff net cleanup [CELL]` */
+int cmd_net(int argc, char *argv[]);
 
 #endif /* WALLOFF_CMDS_H */
