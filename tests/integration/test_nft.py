@@ -244,6 +244,8 @@ def inner():
         ns = [r for r in cell.audit() if r["event"] == "net-started"]
         t.ok(ns and ns[0]["details"]["mode"] == "nft" and
              ns[0]["details"]["tap"] == TAP, "audit: net-started (nft)", ns)
+        t.ok("net-died" not in cell.events(),
+             "walloff-nftlog ran for the whole cell", cell.events())
         ser.close()
 
         st = cell.cmd("stop", CELL, timeout=90)
