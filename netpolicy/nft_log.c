@@ -189,6 +189,33 @@ int nftlog_parse_msg(const void *buf, size_t len, struct nftlog_pkt *out)
 	return 0;
 }
 
+int nftlog_feed(struct nftlog *l, const void *buf, size_t len, int64_t now_ms)
+{
+	const uint8_t *b = buf;
+	struct nftlog_pkt p;
+	size_t off = 0;
+	int r;
+
+	while (len - off >= sizeof(struct nlmsghdr)) {
+		struct nlmsghdr h;
+
+		memcpy(&h, b + off, sizeof(h));
+		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
+			break;
+		/* messages start 4-byte aligned, as the kernel writes them */
+		if (!((uintptr_t)(b + off) & 3) &&
+		    !nftlog_parse_msg(b + off, h.nlmsg_len, &p)) {
+			r = nftlog_note(l, &p, now_ms);
+			if (r)
+				return r;
+		}
+		off += MNL_ALIGN(h.nlmsg_len);
+		if (off > len)
+			break;
+	}
+	return 0;
+}
+
 const char *nftlog_port_tag(uint8_t proto, uint16_t port)
 {
 	if (proto != 6 && proto != 17)

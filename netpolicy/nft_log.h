@@ -73,6 +73,20 @@ int nftlog_open(uint16_t group, struct err *e);
 int nftlog_parse_msg(const void *buf, size_t len, struct nftlog_pkt *out);
 
 /**
+ * nftlog_feed() - parse and count every NFLOG message of one recv()
+ * @l:		dedup table
+ * @buf:	bytes received
+ * @len:	their number
+ * @now_ms:	monotonic time
+ *
+ * Walks the messages with its own bounds checks (libmnl 1.0.4's
+ * mnl_nlmsg_ok() accepts lengths above INT_MAX); malformed ones are skipped.
+ *
+ * Return: 0 or the emitter's -errno
+ */
+int nftlog_feed(struct nftlog *l, const void *buf, size_t len, int64_t now_ms);
+
+/**
  * nftlog_parse_ip() - fill proto/addresses/port from the packet's bytes
  * @pkt:	bytes from the network header on (guest-controlled)
  * @len:	length

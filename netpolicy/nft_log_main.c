@@ -63,13 +63,9 @@ static int parse_fd(const char *s)
 
 static int drain(int fd, struct nftlog *l, struct audit *a, char *buf)
 {
-	struct nftlog_pkt p;
 	ssize_t n;
-	int left;
 
 	for (;;) {
-		const struct nlmsghdr *nlh;
-
 		n = recv(fd, buf, RECV_BUF, MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return 0;
@@ -82,14 +78,8 @@ static int drain(int fd, struct nftlog *l, struct audit *a, char *buf)
 		}
 		if (n <= 0)
 			return n < 0 ? -errno : -EPIPE;
-		left = (int)n;
-		for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, left);
-		     nlh = mnl_nlmsg_next(nlh, &left)) {
-			if (nftlog_parse_msg(nlh, nlh->nlmsg_len, &p))
-				continue;
-			if (nftlog_note(l, &p, now_ms()))
-				return -EIO;
-		}
+		if (nftlog_feed(l, buf, (size_t)n, now_ms()))
+			return -EIO;
 	}
 }
 
