@@ -152,16 +152,23 @@ void nftlog_parse_ip(const uint8_t *pkt, size_t len, struct nftlog_pkt *out)
 		out->dport = (uint16_t)((pkt[ihl + 2] << 8) | pkt[ihl + 3]);
 }
 
-int nftlog_parse_msg(const void *buf, size_t len, struct nftlog_pkt *out)
+int nftlog_parse_msg(const void *msg, size_t len, struct nftlog_pkt *out)
 {
-	const struct nlmsghdr *nlh = buf;
+	/* Aligned copy with zeroed padding: libmnl walks attributes up to
+	 * MNL_ALIGN(nlmsg_len), up to 3 bytes past the message. */
+	uint32_t buf[NFTLOG_MSG_MAX / 4 + 1];
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
 	const struct nfulnl_msg_packet_hdr *ph;
 	struct parse_ctx c = { 0 };
 	const char *prefix;
 	size_t n;
 
 	memset(out, 0, sizeof(*out));
-	if (len < sizeof(*nlh) || nlh->nlmsg_len > len ||
+	if (len > NFTLOG_MSG_MAX || len < sizeof(*nlh))
+		return -EINVAL;
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, msg, len);
+	if (nlh->nlmsg_len > len ||
 	    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)))
 		return -EINVAL;
 	if (nlh->nlmsg_type != ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET))
@@ -202,9 +209,7 @@ int nftlog_feed(struct nftlog *l, const void *buf, size_t len, int64_t now_ms)
 		memcpy(&h, b + off, sizeof(h));
 		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - off)
 			break;
-		/* messages start 4-byte aligned, as the kernel writes them */
-		if (!((uintptr_t)(b + off) & 3) &&
-		    !nftlog_parse_msg(b + off, h.nlmsg_len, &p)) {
+		if (!nftlog_parse_msg(b + off, h.nlmsg_len, &p)) {
 			r = nftlog_note(l, &p, now_ms);
 			if (r)
 				return r;

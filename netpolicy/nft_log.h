@@ -21,6 +21,9 @@
 #define NFTLOG_BURST		50
 /* Repeats of a known denial are summed and reported at most this often. */
 #define NFTLOG_FLUSH_MS		10000
+/* Largest NFLOG message parsed: ~120 bytes of attributes + the 128-byte
+ * copy range, with room to spare; longer messages are not ours. */
+#define NFTLOG_MSG_MAX		1024
 /* The log prefix is one of NFT_WHY_*; longer text is cut. */
 #define NFTLOG_WHY_MAX		16
 
@@ -64,13 +67,13 @@ int nftlog_open(uint16_t group, struct err *e);
 
 /**
  * nftlog_parse_msg() - one NFLOG netlink message to a packet summary
- * @buf:	netlink message (header included)
- * @len:	bytes in @buf
+ * @msg:	netlink message (header included)
+ * @len:	bytes in @msg (at most NFTLOG_MSG_MAX)
  * @out:	output
  *
  * Return: 0, or -EINVAL for anything that is not a well-formed NFLOG packet
  */
-int nftlog_parse_msg(const void *buf, size_t len, struct nftlog_pkt *out);
+int nftlog_parse_msg(const void *msg, size_t len, struct nftlog_pkt *out);
 
 /**
  * nftlog_feed() - parse and count every NFLOG message of one recv()
