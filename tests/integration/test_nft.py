@@ -102,18 +102,26 @@ class Peers:
         self.procs = []
         self.tmp = tmp
 
-    def add(self, name, host_if, host_ip, peer_ip, answer, ports):
+    def add(self, name, host_if, host_ip, peer_ip, answer, ports,
+            bridge=None):
+        """A peer namespace on a veth: routed via host_ip, or (bridge)
+        its host end a port of that bridge, on the guest's own subnet."""
         ns = f"wonft-{name}-{os.getpid()}"
         sh("ip", "netns", "add", ns)
         self.ns.append(ns)
         sh("ip", "link", "add", host_if, "type", "veth", "peer", "name",
            "eth0", "netns", ns)
-        sh("ip", "addr", "add", host_ip + "/24", "dev", host_if)
+        if bridge:
+            sh("ip", "link", "set", host_if, "master", bridge)
+        else:
+            sh("ip", "addr", "add", host_ip + "/24", "dev", host_if)
         sh("ip", "link", "set", host_if, "up")
-        for cmd in (["ip", "link", "set", "lo", "up"],
-                    ["ip", "addr", "add", peer_ip + "/24", "dev", "eth0"],
-                    ["ip", "link", "set", "eth0", "up"],
-                    ["ip", "route", "add", "default", "via", host_ip]):
+        cmds = [["ip", "link", "set", "lo", "up"],
+                ["ip", "addr", "add", peer_ip + "/24", "dev", "eth0"],
+                ["ip", "link", "set", "eth0", "up"]]
+        if not bridge:
+            cmds.append(["ip", "route", "add", "default", "via", host_ip])
+        for cmd in cmds:
             sh("ip", "netns", "exec", ns, *cmd)
         log = os.path.join(self.tmp, name + ".log")
         open(log, "w").close()
