@@ -11,6 +11,7 @@
  * supervisor holds the cell lock.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,7 +31,8 @@ static void usage(FILE *f)
 		"Exit: 0 done, 1 error, 2 usage.\n");
 }
 
-static int clean_one(const char *name)
+/* @all: a running cell is skipped, not an error (it owns its table). */
+static int clean_one(const char *name, bool all)
 {
 	struct cell cell;
 	struct err e;
@@ -41,9 +43,9 @@ static int clean_one(const char *name)
 		return 1;
 	}
 	if (cell_running(&cell, &pid)) {
-		fprintf(stderr, "walloff net cleanup: cell %s is running (pid %d); "
-			"stop it first\n", name, (int)pid);
-		return 1;
+		fprintf(stderr, "walloff net cleanup: cell %s is running (pid %d)%s\n",
+			name, (int)pid, all ? ": skipped" : "; stop it first");
+		return all ? 0 : 1;
 	}
 	if (nft_net_cleanup(name, &e)) {
 		fprintf(stderr, "walloff net cleanup: %s\n", e.msg);
@@ -94,7 +96,7 @@ int cmd_net(int argc, char *argv[])
 				"name\n", argv[2]);
 			return 2;
 		}
-		return clean_one(argv[2]);
+		return clean_one(argv[2], false);
 	}
 	if (!nft_net_capable()) {
 		fprintf(stderr, "walloff net cleanup: needs root or "
@@ -108,7 +110,7 @@ int cmd_net(int argc, char *argv[])
 		return 1;
 	}
 	for (i = 0; i < a.n; i++)
-		if (clean_one(a.cells[i]))
+		if (clean_one(a.cells[i], true))
 			a.ret = 1;
 	if (!a.n)
 		printf("no walloff nftables tables\n");

@@ -75,7 +75,7 @@ struct nft_ruleset *nft_ruleset_build(const struct nft_cell *c,
 
 /**
  * nft_ruleset_print() - stable, readable dump (libnftnl's default output,
- * one object a line), for golden tests and `walloff run --dry-run`
+ * one object a line), for golden tests and reviews
  * @rs:		ruleset
  * @f:		output
  */
