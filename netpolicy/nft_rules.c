@@ -241,7 +241,7 @@ static void ifname(struct nft_ruleset *rs, struct nftnl_rule *r,
 {
 	char buf[NFT_IFNAME_MAX] = { 0 };
 
-	memcpy(buf, name, strlen(name));
+	snprintf(buf, sizeof(buf), "%s", name);	/* rest stays zero */
 	meta(rs, r, key);
 	cmp(rs, r, NFT_CMP_EQ, buf, sizeof(buf));
 }
