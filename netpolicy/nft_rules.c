@@ -35,6 +35,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <net/ethernet.h>
+#include <net/if_arp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +247,35 @@ static void ifname(struct nft_ruleset *rs, struct nftnl_rule *r,
 	cmp(rs, r, NFT_CMP_EQ, buf, sizeof(buf));
 }
 
+/*
+ * Dependencies that `nft list` needs to print a payload match by name
+ * ("ip saddr", "ether saddr") instead of raw offsets (@nh,96,32): they
+ * change nothing else, the earlier rules already dropped non-IPv4 frames.
+ */
+static void ip_dep(struct nft_ruleset *rs, struct nftnl_rule *r)
+{
+	uint8_t v4 = NFPROTO_IPV4;
+	uint16_t ip = htons(ETHERTYPE_IP);
+
+	if (rs->family == NFPROTO_INET) {
+		meta(rs, r, NFT_META_NFPROTO);
+		cmp(rs, r, NFT_CMP_EQ, &v4, sizeof(v4));
+	} else {
+		payload(rs, r, NFT_PAYLOAD_LL_HEADER, 12, 2);
+		cmp(rs, r, NFT_CMP_EQ, &ip, sizeof(ip));
+	}
+}
+
+static void ether_dep(struct nft_ruleset *rs, struct nftnl_rule *r)
+{
+	uint16_t ether = ARPHRD_ETHER;
+
+	if (rs->family == NFPROTO_INET) {
+		meta(rs, r, NFT_META_IIFTYPE);
+		cmp(rs, r, NFT_CMP_EQ, &ether, sizeof(ether));
+	}
+}
+
 /* A new rule appended to @chain; NULL (and rs->error) when full or OOM. */
 static struct nftnl_rule *rule(struct nft_ruleset *rs, const char *chain)
 {
@@ -306,6 +336,7 @@ static void allow_rule(struct nft_ruleset *rs, const struct rule *a)
 
 	if (!r)
 		return;
+	ip_dep(rs, r);
 	if (a->prefix) {
 		payload(rs, r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4);
 		if (a->prefix < 32)
@@ -417,6 +448,7 @@ struct nft_ruleset *nft_ruleset_build(const struct nft_cell *c,
 
 	/* guest: 1. the cell's MAC only */
 	if ((r = rule(rs, CHAIN_GUEST))) {
+		ether_dep(rs, r);
 		payload(rs, r, NFT_PAYLOAD_LL_HEADER, 6, 6);
 		cmp(rs, r, NFT_CMP_NEQ, c->mac, 6);
 		log_drop(rs, r, g, NFT_WHY_SPOOF_MAC);
@@ -450,6 +482,7 @@ struct nft_ruleset *nft_ruleset_build(const struct nft_cell *c,
 	}
 	/* 5. the guest's address only */
 	if ((r = rule(rs, CHAIN_GUEST))) {
+		ip_dep(rs, r);
 		payload(rs, r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
 		cmp(rs, r, NFT_CMP_NEQ, &addr, sizeof(addr));
 		log_drop(rs, r, g, NFT_WHY_SPOOF_IP);
