@@ -10,7 +10,7 @@ bridge on the guest's subnet, so the table is the bridge family one:
   guest 10.77.0.2 --tap-- br-wo --veth-- "server"   10.77.0.5 (allowed :8080)
                                 --veth-- "internet" 10.77.0.6 (:8080, :445)
 
-Asserts: the tap is a port of the bridge and the bridge-family table
+Asserts: a missing bridge is refused with nothing left; the tap is a port of the bridge and the bridge-family table
 exists; allowed traffic flows; denied traffic never reaches the internet
 listener and is audited with its fields; an ARP/IP spoof from another
 address is dropped and audited; after stop no table or tap remains.
@@ -44,6 +44,21 @@ def inner():
                             [8080], bridge="br-wo")
         inet_log = peers.add("binet", "vbinet", None, "10.77.0.6",
                              "INET-REACHED", [8080, 445], bridge="br-wo")
+        # A bridge that does not exist: refused, and the tap created just
+        # before is removed again (nothing half-created).
+        bad = celllib.Cell("it-nftbad", network={
+            "mode": "nft", "nic": "e1000", "bridge": "no-such-br",
+            "address": "10.77.0.3/24"})
+        try:
+            r = bad.cmd("run", bad.profile, timeout=60)
+            t.ok(r.returncode != 0 and "no-such-br" in r.stderr,
+                 "missing bridge: refused, naming it", r.stderr)
+            t.ok(" wo-it-nftbad:" not in links() and
+                 "walloff_it_nftbad" not in tables(),
+                 "missing bridge: no tap or table left", links() + tables())
+        finally:
+            bad.cleanup()
+
         cell.start()
         ser = cell.serial(timeout=60)
         ser.wait_for(guestlib.READY, 90)
