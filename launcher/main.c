@@ -23,10 +23,13 @@ static const struct subcommand {
 } subcommands[] = {
 	{ "run",     cmd_run,     "start a cell from its profile" },
 	{ "check",   cmd_check,   "validate profiles" },
+	{ "review",  cmd_review,  "security report for profiles" },
 	{ "stop",    cmd_stop,    "power a running cell down" },
 	{ "status",  cmd_status,  "list running cells" },
 	{ "log",     cmd_log,     "print a cell's audit log" },
 	{ "serial",  cmd_serial,  "attach the terminal to a cell's serial port" },
+	{ "keygen",  cmd_keygen,  "create a console key for a person" },
+	{ "connect", cmd_connect, "open a cell's console through its proxy" },
 	{ "net",     cmd_net,     "nft mode: remove what a killed cell left (net cleanup)" },
 	{ "qmp",     cmd_qmp,     "send one QMP command to a socket (debugging)" },
 	{ "help",    cmd_help,    "list subcommands" },
