@@ -20,8 +20,10 @@
 #include "dirs.h"
 #include "profile.h"
 #include "qemu_argv.h"
+#include "nft_rules.h"
 #include "review.h"
 #include "supervisor.h"
+#include "tap.h"
 
 static void usage(FILE *f)
 {
@@ -42,8 +44,6 @@ static const char *unavailable(const struct profile *p)
 {
 	if (p->net != NET_NONE && p->net_failure == NETFAIL_RESTART)
 		return "[network] on-failure = restart";
-	if (p->net == NET_NFT)
-		return "[network] mode = nft";
 	if (p->disk_mode == DISK_PERSISTENT)
 		return "[disk] mode = persistent (encrypted overlays)";
 	if (p->has_snapshots)
@@ -148,6 +148,14 @@ int cmd_run(int argc, char *argv[])
 		       QEMU_FD_BASE, p->image);
 		printf("# fd %d: fresh qcow2 overlay, unlinked once open\n",
 		       QEMU_FD_OVERLAY);
+		if (p->net == NET_NFT) {	/* nft mode hook */
+			char tap[TAP_NAME_MAX], table[NFT_TABLE_NAME_MAX];
+
+			tap_name(p->name, tap);
+			nft_table_name(p->name, table);
+			printf("# fd %d: tap %s, filtered by nftables table "
+			       "%s\n", QEMU_FD_TAP, tap, table);
+		}
 		if (what)
 			printf("# NOTE: %s is not available yet: `walloff run` "
 			       "will refuse this profile\n", what);

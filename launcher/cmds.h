@@ -27,6 +27,8 @@ int cmd_serial(int argc, char *argv[]);
 int cmd_review(int argc, char *argv[]);
 int cmd_keygen(int argc, char *argv[]);
 int cmd_connect(int argc, char *argv[]);
+/* nft mode (launcher/cmd_net.c): `walloff net cleanup [CELL]` */
+int cmd_net(int argc, char *argv[]);
 
 
 #endif /* WALLOFF_CMDS_H */

@@ -41,7 +41,8 @@ void helper_path(const char *name, char out[static PATH_MAX])
 		self[n] = '\0';
 		if (!strncmp(self, WALLOFF_BUILD_ROOT, broot) && self[broot] == '/') {
 			snprintf(out, PATH_MAX, "%s/%s/%s", WALLOFF_BUILD_ROOT,
-				 strcmp(name, "walloff-net") ? "console" : "netpolicy",
+				 /* nft mode hook: walloff-nftlog is netpolicy's */
+				 strncmp(name, "walloff-n", 9) ? "console" : "netpolicy",
 				 name);
 			return;
 		}

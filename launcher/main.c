@@ -30,6 +30,7 @@ static const struct subcommand {
 	{ "serial",  cmd_serial,  "attach the terminal to a cell's serial port" },
 	{ "keygen",  cmd_keygen,  "create a console key for a person" },
 	{ "connect", cmd_connect, "open a cell's console through its proxy" },
+	{ "net",     cmd_net,     "nft mode: remove what a killed cell left (net cleanup)" },
 	{ "qmp",     cmd_qmp,     "send one QMP command to a socket (debugging)" },
 	{ "help",    cmd_help,    "list subcommands" },
 	{ "version", cmd_version, "print the version" },

@@ -482,6 +482,54 @@ static int k_gateway(struct parse *ps, const char *v)
 	return ipv4(ps, "gateway", v, &ps->p->gateway);
 }
 
+/*
+ * nft mode: the kernel enforces what these say, so they must be coherent.
+ * The guest address may not be its subnet's network or broadcast address;
+ * routed (no bridge) needs a gateway, which must be another address of the
+ * guest's subnet; "host" targets, dns = allowlist and host-access = allow
+ * are walloff-net features with no meaning on a tap, so they are refused
+ * rather than silently ignored.
+ */
+static int at_line(struct parse *ps, int line);
+
+static int check_nft(struct parse *ps)
+{
+	struct profile *p = ps->p;
+	int sec = ps->section_line[SEC_NETWORK];
+	uint32_t m = 0xffffffffu << (32 - p->guest_prefix);
+	uint32_t a = p->guest_address;
+	unsigned i;
+
+	if ((a & ~m) == 0 || (a & ~m) == ~m)
+		return at_line(ps, sec),
+		       fail(ps, "address: the subnet's network or broadcast "
+			    "address cannot be the guest's");
+	if (!p->bridge[0] && !p->has_gateway)
+		return at_line(ps, sec),
+		       fail(ps, "mode = nft without a bridge is routed: it needs "
+			    "gateway = A.B.C.D (the host side of the tap)");
+	if (p->has_gateway &&
+	    ((p->gateway & m) != (a & m) || p->gateway == a ||
+	     (p->gateway & ~m) == 0 || (p->gateway & ~m) == ~m))
+		return at_line(ps, sec),
+		       fail(ps, "gateway: must be another host address of the "
+			    "guest's subnet");
+	for (i = 0; i < p->n_allow; i++)
+		if (p->allow[i].host)
+			return at_line(ps, p->allow_line[i]),
+			       fail(ps, "allow: 'host' targets exist in mode = "
+				    "user only; in nft mode name the address");
+	if (p->dns == DNS_ALLOWLIST)
+		return at_line(ps, ps->dns_line ? ps->dns_line : sec),
+		       fail(ps, "dns = allowlist is enforced by mode = user; in "
+			    "nft mode allow the DNS server with a rule");
+	if (p->host_access)
+		return at_line(ps, sec),
+		       fail(ps, "host-access = allow is for mode = user; in nft "
+			    "mode allow the host's address with a rule");
+	return 0;
+}
+
 /* --- [console] ---------------------------------------------------------- */
 
 static int k_listen(struct parse *ps, const char *v)
@@ -899,6 +947,8 @@ static int finish(struct parse *ps)
 	if (p->net == NET_NFT && !p->has_guest_address)
 		return at_line(ps, ps->section_line[SEC_NETWORK]),
 		       fail(ps, "mode = nft needs the guest's address (address = A.B.C.D/N)");
+	if (p->net == NET_NFT && check_nft(ps))	/* nft mode validation */
+		return -EINVAL;
 	if (p->n_dns_allow && p->dns != DNS_ALLOWLIST)
 		return at_line(ps, ps->dns_line ? ps->dns_line : ps->section_line[SEC_NETWORK]),
 		       fail(ps, "dns-allow needs dns = allowlist");

@@ -170,6 +170,11 @@ static void add_nic(const struct profile *p, const struct qemu_plan *plan,
 	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1],
 		 m[2], m[3], m[4], m[5]);
 	snprintf(path, sizeof(path), "%s/net.sock", plan->run_dir);
+	if (p->net == NET_NFT)	/* nft mode hook: tap fd from nft_net.c */
+		push_json(sv, "-netdev",
+			  json_pack("{s:s, s:s, s:s}", "type", "tap", "id",
+				    "net0", "fd", QEMU_FD_TAP_ARG));
+	else
 	push_json(sv, "-netdev",
 		  json_pack("{s:s, s:s, s:b, s:{s:s, s:s}}", "type", "stream",
 			    "id", "net0", "server", 0, "addr", "type", "unix",

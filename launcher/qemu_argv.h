@@ -19,6 +19,9 @@
 #define QEMU_FDSET_BASE		1
 #define QEMU_FDSET_OVERLAY	2
 #define QEMU_FDSET_PATH(n)	"/dev/fdset/" #n
+/* nft mode: the tap queue the supervisor opened (launcher/nft_net.c) */
+#define QEMU_FD_TAP		5
+#define QEMU_FD_TAP_ARG		"5"
 
 /* What the supervisor decided at start-up, beyond the profile itself. */
 struct qemu_plan {

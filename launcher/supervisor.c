@@ -49,6 +49,7 @@
 #include "helpers.h"
 #include "hex.h"
 #include "image.h"
+#include "nft_net.h"
 #include "qemu_argv.h"
 #include "qmp.h"
 #include "spawn.h"
@@ -86,6 +87,7 @@ struct sup {
 	struct cgroup cg;
 	char accel_why[200];
 	bool kvm;
+	struct nft_net nft;	/* nft mode hook: tap + table (nft_net.c) */
 };
 
 static const char *qemu_bin(void)
@@ -670,14 +672,14 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 		   const char *fails)
 {
 	struct sup sup = { .p = p, .qemu = -1, .sfd = -1, .tfd = -1,
-			    .helper_log = -1 };
+			    .helper_log = -1, .nft.tap_fd = -1 };
 	struct sup *s = &sup;
 	char path[PATH_MAX], overlay[PATH_MAX], logpath[PATH_MAX];
 	char digest[65], pdigest[65] = "", tail[300];
 	int base_fd = -1, ovl_fd = -1, log_fd = -1, ret = RUN_ERROR, st;
 	struct strv argv = { 0 };
 	struct spawn_opts so = { 0 };
-	struct spawn_fd fds[2];
+	struct spawn_fd fds[3];
 	json_t *report = NULL;
 	const char *reason;
 	uid_t uid = 0;
@@ -808,7 +810,7 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 		}
 	}
 
-	if ((p->net == NET_USER || p->has_console) && open_helper_log(s)) {
+	if ((p->net != NET_NONE || p->has_console) && open_helper_log(s)) {
 		say("helpers.log: %s", strerror(errno));
 		goto out;
 	}
@@ -816,6 +818,23 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 		audit(s, "error", json_pack("{s:s}", "error", e.msg));
 		say("network: %s", e.msg);
 		goto out;
+	}
+
+	/* nft mode hook: tap, table and walloff-nftlog (launcher/nft_net.c);
+	 * the log reader is watched like walloff-net (s->net). */
+	if (p->net == NET_NFT) {
+		if (nft_net_up(p, &s->nft, audit_fd(s->audit), s->helper_log,
+			       drop > 0, uid, gid, &e)) {
+			audit(s, "error", json_pack("{s:s}", "error", e.msg));
+			say("network: %s", e.msg);
+			goto out;
+		}
+		s->net = s->nft.logger;
+		s->nft.logger = 0;
+		audit(s, "net-started",
+		      json_pack("{s:s, s:i, s:s, s:s}", "mode", "nft", "pid",
+				(int)s->net, "tap", s->nft.ifname, "bridge",
+				p->bridge));
 	}
 
 	cell_path(&s->cell, CELL_STATE, "qemu.log", logpath);
@@ -827,10 +846,13 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 	}
 	fds[0] = (struct spawn_fd){ base_fd, QEMU_FD_BASE };
 	fds[1] = (struct spawn_fd){ ovl_fd, QEMU_FD_OVERLAY };
+	fds[2] = (struct spawn_fd){ s->nft.tap_fd, QEMU_FD_TAP };	/* nft */
 	so.argv = argv.v;
 	so.out_fd = log_fd;
 	so.fds = fds;
 	so.n_fds = p->has_disk ? 2 : 0;
+	if (p->net == NET_NFT)	/* nft mode hook: the tap queue */
+		so.n_fds = 3;
 	so.drop = drop > 0;
 	so.uid = uid;
 	so.gid = gid;
@@ -925,6 +947,12 @@ out:
 						  "start-up aborted"));
 	}
 	stop_helpers(s);
+	if (p->net == NET_NFT && nft_net_down(p->name, &s->nft, &e)) {
+		/* nft mode hook: table and tap go with the cell */
+		audit(s, "error", json_pack("{s:s}", "error", e.msg));
+		say("network teardown: %s (walloff net cleanup %s)", e.msg,
+		    p->name);
+	}
 	if (s->helper_log >= 0)
 		close(s->helper_log);
 	if (s->qmp)

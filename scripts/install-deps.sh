@@ -19,6 +19,8 @@ PKGS=(
 	kmod xz-utils zstd shellcheck
 	# tests
 	socat iproute2 python3 util-linux procps
+	# tests of nft mode inspect namespaces with `nft list tables`
+	nftables
 )
 
 if [ "$(id -u)" -ne 0 ]; then
