@@ -40,9 +40,11 @@ python3 - "$WALLOFF_RUN_DIR/demo/s/serial.sock" <<'PY'
 import sys, os
 sys.path.insert(0, "tests/integration")
 import guestlib
-s = guestlib.Serial(sys.argv[1], timeout=60, log=sys.stdout)
+s = guestlib.Serial(sys.argv[1], timeout=60)
 s.wait_for(guestlib.READY, 120)
-print("\n== the guest is up; commands in its serial shell:")
+print("== the guest's serial console while it booted:")
+print(s.text().replace("\r", "").rstrip())
+print("== the guest is up; commands in its serial shell:")
 for cmd in ("uname -sr", "cat /proc/cmdline", "ls /sys/class/net"):
     st, out = s.run(cmd)
     print(f"walloff-guest# {cmd}\n{out.rstrip()}")
