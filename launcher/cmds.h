@@ -9,6 +9,14 @@
 #ifndef WALLOFF_CMDS_H
 #define WALLOFF_CMDS_H
 
+/**
+ * cmd_qmp() - "walloff qmp SOCKET COMMAND [JSON-ARGUMENTS] [--timeout MS]"
+ * @argc:	argument count, argv[0] is "qmp"
+ * @argv:	arguments
+ *
+ * Return: exit code: 0 ok, 1 QEMU error reply, 2 usage, 3 timeout/broken peer
+ */
+int cmd_qmp(int argc, char *argv[]);
 
 int cmd_check(int argc, char *argv[]);
 int cmd_run(int argc, char *argv[]);

@@ -27,6 +27,7 @@ static const struct subcommand {
 	{ "status",  cmd_status,  "list running cells" },
 	{ "log",     cmd_log,     "print a cell's audit log" },
 	{ "serial",  cmd_serial,  "attach the terminal to a cell's serial port" },
+	{ "qmp",     cmd_qmp,     "send one QMP command to a socket (debugging)" },
 	{ "help",    cmd_help,    "list subcommands" },
 	{ "version", cmd_version, "print the version" },
 };

@@ -129,14 +129,14 @@ static void status(struct sup *s, const char *state)
 	json_decref(st);
 }
 
-static void on_qmp_event(void *opaque, const char *event, json_t *data)
+static void on_qmp_event(void *opaque, const char *name, json_t *event)
 {
 	struct sup *s = opaque;
 
-	if (!strcmp(event, "SHUTDOWN"))
+	if (!strcmp(name, "SHUTDOWN"))
 		s->guest_shutdown = true;
-	audit(s, "qmp-event", json_pack("{s:s, s:O*}", "event", event, "data",
-					data));
+	audit(s, "qmp-event", json_pack("{s:s, s:O*}", "event", name, "data",
+					json_object_get(event, "data")));
 }
 
 static int query(void *ctx, const char *cmd, json_t *args, json_t **ret,
