@@ -28,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -555,13 +557,21 @@ static long fd_pread(void *opaque, void *buf, size_t len, uint64_t off)
 
 int imgfmt_probe_fd(int fd, struct imgfmt_info *out, struct err *e)
 {
+	uint64_t size;
 	struct stat st;
 
 	if (fstat(fd, &st))
 		return err_set(e, errno, "fstat: %s", strerror(errno));
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
-		return err_set(e, EINVAL, "not a regular file");
-	return imgfmt_probe(fd_pread, &fd, (uint64_t)st.st_size, out, e);
+	if (S_ISBLK(st.st_mode)) {
+		/* A physical disk being imported: its size is not in st_size. */
+		if (ioctl(fd, BLKGETSIZE64, &size))
+			return err_set(e, errno, "disk size: %s", strerror(errno));
+	} else if (S_ISREG(st.st_mode)) {
+		size = (uint64_t)st.st_size;
+	} else {
+		return err_set(e, EINVAL, "not a regular file or block device");
+	}
+	return imgfmt_probe(fd_pread, &fd, size, out, e);
 }
 
 struct membuf {

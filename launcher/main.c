@@ -28,6 +28,8 @@ static const struct subcommand {
 	{ "log",     cmd_log,     "print a cell's audit log" },
 	{ "serial",  cmd_serial,  "attach the terminal to a cell's serial port" },
 	{ "qmp",     cmd_qmp,     "send one QMP command to a socket (debugging)" },
+	{ "image",   cmd_image,   "import disk images; sweep folders for forgotten ones" },
+	{ "destroy", cmd_destroy, "crypto-erase a cell's disk and state" },
 	{ "help",    cmd_help,    "list subcommands" },
 	{ "version", cmd_version, "print the version" },
 };
