@@ -139,7 +139,7 @@ static int check_info(const char *drv, int fd, struct err *e)
 	char *out = NULL;
 	int r;
 
-	r = qemu_img_run(argv, fd, &out, e);
+	r = qemu_img_run(argv, fd, &out, NULL, e);
 	if (r)
 		return r;
 	j = json_loads(out, JSON_REJECT_DUPLICATES, &je);
@@ -339,7 +339,7 @@ static int image_import(int argc, char *argv[])
 				     "/dev/fd/3", tmp, NULL };
 
 		unlink(tmp);	/* a previous import that died */
-		if (qemu_img_run(cv, fd, NULL, &e) ||
+		if (qemu_img_run(cv, fd, NULL, NULL, &e) ||
 		    seal(tmp, final, hex, &vsize, &e)) {
 			unlink(tmp);
 			goto fail;

@@ -46,8 +46,6 @@ static const char *unavailable(const struct profile *p)
 		return "[network] mode = nft";
 	if (p->has_console)
 		return "[console] (the encrypted console proxy)";
-	if (p->disk_mode == DISK_PERSISTENT)
-		return "[disk] mode = persistent (encrypted overlays)";
 	if (p->has_snapshots)
 		return "[snapshots]";
 	if (p->has_limits)

@@ -86,7 +86,7 @@ static int drain(int fd, char *buf, size_t cap, size_t *n, bool *over)
 }
 
 int qemu_img_run(const char *const *argv, int pass_fd, char **out,
-		 struct err *e)
+		 int *code, struct err *e)
 {
 	int po[2] = { -1, -1 }, pe[2] = { -1, -1 }, status, ret = 0;
 	char *obuf = NULL, ebuf[ERR_BUF], *line, *nl;
@@ -97,6 +97,8 @@ int qemu_img_run(const char *const *argv, int pass_fd, char **out,
 
 	if (out)
 		*out = NULL;
+	if (code)
+		*code = -1;
 	obuf = malloc(QEMU_IMG_OUT_MAX + 1);
 	if (!obuf)
 		return err_set(e, ENOMEM, "out of memory");
@@ -137,6 +139,8 @@ int qemu_img_run(const char *const *argv, int pass_fd, char **out,
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (code && WIFEXITED(status))
+		*code = WEXITSTATUS(status);
 	obuf[on] = '\0';
 	ebuf[en] = '\0';
 	while (en && (ebuf[en - 1] == '\n' || ebuf[en - 1] == '\r'))

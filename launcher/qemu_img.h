@@ -27,6 +27,7 @@ const char *qemu_img_bin(void);
  * @argv:	arguments after the binary name, NULL-terminated
  * @pass_fd:	descriptor the child gets as QEMU_IMG_FD, or -1
  * @out:	stdout, NUL-terminated, malloc'd (caller frees); NULL to discard
+ * @status:	output: qemu-img's exit code (-1 if it did not exit), or NULL
  * @e:		error: qemu-img's stderr (last line) on failure
  *
  * No shell: execv() with stdin on /dev/null, a private umask (0077), all
@@ -36,6 +37,6 @@ const char *qemu_img_bin(void);
  * Return: 0, -EIO if qemu-img failed, or -errno
  */
 int qemu_img_run(const char *const *argv, int pass_fd, char **out,
-		 struct err *e);
+		 int *status, struct err *e);
 
 #endif /* WALLOFF_QEMU_IMG_H */

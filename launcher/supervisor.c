@@ -44,6 +44,7 @@
 #include "audit.h"
 #include "cell.h"
 #include "config.h"
+#include "disk.h"
 #include "helpers.h"
 #include "hex.h"
 #include "image.h"
@@ -516,6 +517,7 @@ int supervisor_run(const struct profile *p)
 	const char *reason;
 	uid_t uid = 0;
 	gid_t gid = 0;
+	struct disk_open dk = { .fd = -1 };	/* images: disk.c */
 	struct err e;
 	int drop;
 
@@ -592,26 +594,36 @@ int supervisor_run(const struct profile *p)
 		goto out;
 	}
 
-	/* Overlay: created, opened, unlinked: it lives as long as its fds. */
-	if (image_create_overlay(qemu_img_bin(), p->image, p->format, overlay,
-				 &e)) {
-		audit(s, "error", json_pack("{s:s}", "error", e.msg));
-		say("%s", e.msg);
-		goto out;
+	if (p->disk_mode == DISK_PERSISTENT) {	/* images: disk.c */
+		if (disk_start(&s->cell, p, s->audit, drop > 0, uid, gid, &dk,
+			       &ret))
+			goto out;
+		ovl_fd = dk.fd;
+	} else {
+		/* Overlay: created, opened, unlinked: it lives as long as
+		 * its fds. */
+		if (image_create_overlay(qemu_img_bin(), p->image, p->format,
+					 overlay, &e)) {
+			audit(s, "error", json_pack("{s:s}", "error", e.msg));
+			say("%s", e.msg);
+			goto out;
+		}
+		ovl_fd = open(overlay, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		if (ovl_fd < 0 || unlink(overlay)) {
+			say("overlay %s: %s", overlay, strerror(errno));
+			unlink(overlay);
+			goto out;
+		}
+		audit(s, "overlay", json_pack("{s:s, s:b}", "mode", "ephemeral",
+					      "unlinked", 1));
 	}
-	ovl_fd = open(overlay, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (ovl_fd < 0 || unlink(overlay)) {
-		say("overlay %s: %s", overlay, strerror(errno));
-		unlink(overlay);
-		goto out;
-	}
-	audit(s, "overlay", json_pack("{s:s, s:b}", "mode", "ephemeral",
-				      "unlinked", 1));
 
 	{
 		struct qemu_plan plan = { .qemu = qemu_bin(),
 					  .run_dir = s->cell.run_dir,
-					  .kvm = s->kvm };
+					  .kvm = s->kvm,
+					  /* images: disk.c */
+					  .disk_secret = dk.fd >= 0 ? dk.secret : NULL };
 
 		if (qemu_argv_build(p, &plan, &argv, &e)) {
 			say("%s", e.msg);
@@ -680,6 +692,7 @@ int supervisor_run(const struct profile *p)
 		goto out;
 	}
 	qmp_set_event_cb(s->qmp, on_qmp_event, s);
+	disk_forget_key(&s->cell);	/* images: QEMU has read it */
 
 	if (verify_device_model(p, s->cell.run_dir, query, s, &report, &e)) {
 		audit(s, "verify-error", json_pack("{s:s}", "error", e.msg));
@@ -739,6 +752,7 @@ out:
 						  "start-up aborted"));
 	}
 	stop_helpers(s);
+	disk_forget_key(&s->cell);	/* images: disk.c */
 	if (s->helper_log >= 0)
 		close(s->helper_log);
 	if (s->qmp)

@@ -17,6 +17,8 @@ enum run_exit {
 	RUN_IMAGE = 5,		/* base image does not match its sha256 pin */
 	RUN_FORCED = 6,		/* guest ignored the power button: QEMU was quit */
 	RUN_CRASHED = 7,	/* QEMU died without the guest powering off */
+	RUN_DISK = 8,		/* encrypted disk: key missing, wrong or damaged */
+	RUN_STALE = 9,		/* dormant or unreviewed cell, on-stale = refuse */
 };
 
 /**
