@@ -177,7 +177,9 @@ int path_mkdir_private(const char *path, struct err *e)
 	if (st.st_uid != geteuid())
 		return err_set(e, EPERM, "%s is owned by uid %u, not us", path,
 			       (unsigned)st.st_uid);
-	if (st.st_mode & 0077)
+	/* Traverse-only (0711) is allowed: root's run folder lets the
+	 * unprivileged cell user reach its own socket folder inside. */
+	if (st.st_mode & 0066)
 		return err_set(e, EPERM,
 			       "%s is accessible to others (mode %o), refusing",
 			       path, (unsigned)(st.st_mode & 0777));

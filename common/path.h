@@ -51,8 +51,8 @@ int path_dirname(const char *path, char *out, size_t outlen);
 
 /**
  * path_mkdir_private() - create a folder 0700 (and its parents 0755 when
- * missing) and check that it is a real folder owned by us with no group or
- * other access
+ * missing) and check that it is a real folder owned by us that no group or
+ * other user can list or write (traverse-only 0711 is accepted)
  * @path:	folder
  * @e:		error
  *

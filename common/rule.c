@@ -202,3 +202,10 @@ bool rule_match(const struct rule *r, uint8_t proto, uint32_t daddr,
 		return true;
 	return dport >= r->port_lo && dport <= r->port_hi;
 }
+
+bool rule_equal(const struct rule *a, const struct rule *b)
+{
+	return a->proto == b->proto && a->host == b->host && a->net == b->net &&
+	       a->prefix == b->prefix && a->port_lo == b->port_lo &&
+	       a->port_hi == b->port_hi;
+}

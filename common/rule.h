@@ -71,6 +71,15 @@ bool rule_match(const struct rule *r, uint8_t proto, uint32_t daddr,
 		uint16_t dport, bool to_host);
 
 /**
+ * rule_equal() - same rule?
+ * @a:		rule
+ * @b:		rule
+ *
+ * Return: true if every field is equal
+ */
+bool rule_equal(const struct rule *a, const struct rule *b);
+
+/**
  * rule_parse_ipv4() - strict dotted-quad parser
  * @s:		text
  * @len:	number of characters of @s to read

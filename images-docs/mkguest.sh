@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
 # mkguest.sh OUTDIR: build the walloff test guest, OUTDIR/walloff-guest.img
-# (a BIOS-bootable FAT disk, booted from IDE) and OUTDIR/walloff-guest.img.sha256.
+# (a BIOS-bootable FAT disk, booted from IDE) and its .sha256 file.
 #
 # Theory of operation (everything from Debian packages, no root needed):
 #  1. Kernel: resolve the versioned package behind linux-image-amd64 with
@@ -36,7 +36,8 @@ IMG=$OUT/walloff-guest.img
 IMG_MIB=32
 # Drivers the guest loads. NICs: the models a profile may choose; disk: PIIX
 # IDE (the XP-era default) and AHCI; FAT + code pages so the guest can mount
-# its own disk; button + evdev so busybox acpid sees the ACPI power button
+# its own disk (nls_ascii: the kernel's default FAT iocharset is "ascii");
+# button + evdev so busybox acpid sees the ACPI power button
 # (CONFIG_ACPI_BUTTON is =m in Debian's kernel).
 MODULES=(
 	e1000 8139cp 8139too pcnet32 ne2k-pci
@@ -55,23 +56,35 @@ trap 'rm -rf "$WORK"' EXIT
 deb=${WALLOFF_KERNEL_DEB:-}
 if [ -z "$deb" ]; then
 	pkg=$(apt-cache depends linux-image-amd64 |
-		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9].*-amd64$/ { print $2; exit }')
+		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9].*-amd64$/ {
+			print $2; exit }')
 	[ -n "$pkg" ] || { log "cannot resolve linux-image-amd64"; exit 1; }
 	ver=$(apt-cache policy "$pkg" | awk '$1 == "Candidate:" { print $2 }')
 	deb=$OUT/${pkg}_${ver//:/%3a}_amd64.deb
 	if [ ! -s "$deb" ]; then
 		log "downloading $pkg $ver"
-		rm -f "$OUT/${pkg}"_*.deb
-		(cd "$OUT" && apt-get download -q "$pkg=$ver" 2>&1 |
-			grep -v 'Download is performed unsandboxed' >&2 || true)
-		[ -s "$deb" ] || { log "apt-get download $pkg failed"; exit 1; }
+		if (cd "$OUT" && apt-get download -q "$pkg=$ver" >"$WORK/apt.log" 2>&1) &&
+			[ -s "$deb" ]; then
+			# Keep one cached kernel: drop older versions and ABIs.
+			for old in "$OUT"/linux-image-*.deb; do
+				[ "$old" = "$deb" ] || rm -f "$old"
+			done
+		else
+			grep -v 'unsandboxed' "$WORK/apt.log" >&2 || true
+			deb=$(find "$OUT" -maxdepth 1 -name 'linux-image-*-amd64_*.deb' |
+				LC_ALL=C sort | tail -n 1)
+			[ -n "$deb" ] || { log "apt-get download $pkg failed"; exit 1; }
+			log "download failed, using the cached $(basename "$deb")"
+		fi
 	fi
 fi
 log "kernel from $(basename "$deb")"
 dpkg-deb -x "$deb" "$WORK/k"
 KVER=$(ls "$WORK/k/lib/modules")
 KMOD=$WORK/k/lib/modules/$KVER
-export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(stat -c %Y "$WORK/k/boot/vmlinuz-$KVER")}
+VMLINUZ=$WORK/k/boot/vmlinuz-$KVER
+SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(stat -c %Y "$VMLINUZ")}
+export SOURCE_DATE_EPOCH
 grep -q '^CONFIG_ACPI_BUTTON=[ym]' "$WORK/k/boot/config-$KVER" ||
 	{ log "kernel has no ACPI button driver"; exit 1; }
 
@@ -113,7 +126,9 @@ for p in "${order[@]}"; do
 	esac
 	echo "$dst" >>"$WORK/modules.order"
 done
-cp "$KMOD/modules.builtin" "$KMOD/modules.builtin.modinfo" "$KMOD/modules.order" "$R/lib/modules/$KVER/"
+for f in modules.builtin modules.builtin.modinfo modules.order; do
+	cp "$KMOD/$f" "$R/lib/modules/$KVER/"
+done
 depmod -b "$R" "$KVER"
 log "${#order[@]} modules"
 
@@ -143,13 +158,15 @@ find "$R" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 	gzip -9 -n >"$WORK/initrd.img"
 
 # 4. Boot disk --------------------------------------------------------------
-cp "$WORK/k/boot/vmlinuz-$KVER" "$WORK/vmlinuz"
+cp "$VMLINUZ" "$WORK/vmlinuz"
 cp "$GUEST/syslinux.cfg" "$WORK/syslinux.cfg"
-touch -d "@$SOURCE_DATE_EPOCH" "$WORK/vmlinuz" "$WORK/initrd.img" "$WORK/syslinux.cfg"
+BOOT_FILES=("$WORK/vmlinuz" "$WORK/initrd.img" "$WORK/syslinux.cfg")
+touch -d "@$SOURCE_DATE_EPOCH" "${BOOT_FILES[@]}"
 rm -f "$IMG.tmp"
-mkfs.vfat --invariant -i 57A110FF -n WALLOFF -C "$IMG.tmp" $((IMG_MIB * 1024)) >/dev/null
+mkfs.vfat --invariant -i 57A110FF -n WALLOFF -C "$IMG.tmp" \
+	$((IMG_MIB * 1024)) >/dev/null
 export MTOOLS_SKIP_CHECK=1
-mcopy -m -i "$IMG.tmp" "$WORK/vmlinuz" "$WORK/initrd.img" "$WORK/syslinux.cfg" ::/
+mcopy -m -i "$IMG.tmp" "${BOOT_FILES[@]}" ::/
 syslinux -i "$IMG.tmp"
 mv "$IMG.tmp" "$IMG"
 (cd "$OUT" && sha256sum walloff-guest.img >walloff-guest.img.sha256)

@@ -13,10 +13,19 @@
 
 #include "err.h"
 
+/* The cell's folders, for cell_path(). */
+enum cell_dir {
+	CELL_STATE,	/* audit.jsonl, logs, overlays, keys: the owner only */
+	CELL_RUN,	/* lock, status.json: the owner only */
+	CELL_SOCK,	/* RUN/s: QMP, serial, VNC, network sockets; owned by
+			 * the user QEMU and the helpers run as */
+};
+
 struct cell {
 	char name[33];
-	char state_dir[PATH_MAX];	/* audit.jsonl, overlays, keys; root-only */
-	char run_dir[PATH_MAX];		/* sockets, lock, status.json */
+	char state_dir[PATH_MAX];
+	char run_dir[PATH_MAX];
+	char sock_dir[PATH_MAX];
 	int lock_fd;			/* held for the supervisor's lifetime */
 };
 
@@ -31,23 +40,27 @@ struct cell {
 int cell_init(struct cell *c, const char *name, struct err *e);
 
 /**
- * cell_path() - a file in the run or state folder
+ * cell_path() - a file in one of the cell's folders
  * @c:		cell
- * @state:	true: state folder, false: run folder
+ * @dir:	which folder
  * @file:	file name
  * @out:	output, PATH_MAX
  */
-void cell_path(const struct cell *c, bool state, const char *file,
+void cell_path(const struct cell *c, enum cell_dir dir, const char *file,
 	       char out[static PATH_MAX]);
 
 /**
  * cell_lock() - create the folders and take the cell's lock
  * @c:		cell
+ * @sock_uid:	owner of the socket folder (the unprivileged user when root)
+ * @sock_gid:	its group
+ * @stale:	output: number of files a dead supervisor left, now removed
  * @e:		error; -EBUSY if another supervisor runs the cell
  *
  * Return: 0 or -errno
  */
-int cell_lock(struct cell *c, struct err *e);
+int cell_lock(struct cell *c, uid_t sock_uid, gid_t sock_gid, int *stale,
+	      struct err *e);
 
 /**
  * cell_running() - is a supervisor holding this cell's lock?
@@ -76,7 +89,7 @@ int cell_status_write(const struct cell *c, json_t *st);
 json_t *cell_status_read(const struct cell *c);
 
 /**
- * cell_clean_run_dir() - remove sockets and status left by a dead supervisor
+ * cell_clean_run_dir() - remove the sockets and status a dead supervisor left
  * @c:		cell (lock held)
  *
  * Return: number of stale files removed

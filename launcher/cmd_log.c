@@ -47,7 +47,7 @@ int cmd_log(int argc, char *argv[])
 		fprintf(stderr, "walloff log: %s\n", e.msg);
 		return 1;
 	}
-	cell_path(&c, true, "audit.jsonl", path);
+	cell_path(&c, CELL_STATE, "audit.jsonl", path);
 	f = fopen(path, "re");
 	if (!f) {
 		fprintf(stderr, "walloff log: no audit log for cell %s (%s)\n",
@@ -70,10 +70,13 @@ int cmd_log(int argc, char *argv[])
 		}
 		d = json_object_get(r, "details");
 		ds = d ? json_dumps(d, JSON_COMPACT) : NULL;
-		printf("%s  %-16s %s\n",
-		       json_string_value(json_object_get(r, "time")) ?: "?",
-		       json_string_value(json_object_get(r, "event")) ?: "?",
-		       ds ? ds : "");
+		{
+			const char *t = json_string_value(json_object_get(r, "time"));
+			const char *ev = json_string_value(json_object_get(r, "event"));
+
+			printf("%s  %-16s %s\n", t ? t : "?", ev ? ev : "?",
+			       ds ? ds : "");
+		}
 		free(ds);
 		json_decref(r);
 	}

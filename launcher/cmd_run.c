@@ -48,8 +48,6 @@ static const char *unavailable(const struct profile *p)
 		return "[console] (the encrypted console proxy)";
 	if (p->has_snapshots)
 		return "[snapshots]";
-	if (p->has_limits)
-		return "[limits] (cgroup enforcement)";
 	if (p->has_dormancy)
 		return "[dormancy]";
 	return NULL;
@@ -117,7 +115,7 @@ int cmd_run(int argc, char *argv[])
 		struct qemu_plan plan = { 0 };
 		bool kvm = false;
 
-		if (dirs_cell(p->name, NULL, run, sizeof(run), &e) ||
+		if (dirs_cell(p->name, NULL, run, sizeof(run) - 2, &e) ||
 		    accel_resolve(p->accel, &kvm, why, sizeof(why), &e)) {
 			fprintf(stderr, "walloff: %s\n", e.msg);
 			free(p);
@@ -125,6 +123,7 @@ int cmd_run(int argc, char *argv[])
 		}
 		plan.qemu = getenv("WALLOFF_QEMU") ? getenv("WALLOFF_QEMU") :
 						     WALLOFF_QEMU;
+		strcat(run, "/s");	/* the socket folder, see cell.h */
 		plan.run_dir = run;
 		plan.kvm = kvm;
 		ret = qemu_argv_build(p, &plan, &sv, &e);

@@ -52,8 +52,12 @@ int cmd_serial(int argc, char *argv[])
 		fprintf(stderr, "walloff serial: cell %s is not running\n", c.name);
 		return 1;
 	}
-	cell_path(&c, false, "serial.sock", path);
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	cell_path(&c, CELL_SOCK, "serial.sock", path);
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "walloff serial: %s: path too long\n", path);
+		return 1;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		fprintf(stderr, "walloff serial: %s: %s\n", path, strerror(errno));

@@ -79,7 +79,7 @@ int cmd_status(int argc, char *argv[])
 
 			/* Take the lock while cleaning so a starting cell
 			 * is never cleaned under its feet. */
-			cell_path(&c, false, "lock", lock);
+			cell_path(&c, CELL_RUN, "lock", lock);
 			fd = open(lock, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 			if (fd >= 0 && !flock(fd, LOCK_EX | LOCK_NB) &&
 			    cell_clean_run_dir(&c) > 0) {

@@ -39,13 +39,17 @@ int cmd_stop(int argc, char *argv[])
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 't':
-			timeout_s = atoi(optarg);
-			if (timeout_s <= 0 || timeout_s > 86400) {
+		case 't': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v <= 0 || v > 86400) {
 				fprintf(stderr, "walloff stop: bad --timeout\n");
 				return 2;
 			}
+			timeout_s = (int)v;
 			break;
+		}
 		case 'h':
 			printf("usage: walloff stop [--timeout SECONDS] CELL\n"
 			       "Powers the cell down (ACPI power button, then quit after the\n"

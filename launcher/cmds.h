@@ -24,6 +24,7 @@ int cmd_stop(int argc, char *argv[]);
 int cmd_status(int argc, char *argv[]);
 int cmd_log(int argc, char *argv[]);
 int cmd_serial(int argc, char *argv[]);
+int cmd_review(int argc, char *argv[]);
 int cmd_image(int argc, char *argv[]);		/* cmd_image.c */
 int cmd_destroy(int argc, char *argv[]);	/* cmd_destroy.c */
 

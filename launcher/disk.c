@@ -12,8 +12,8 @@
  * our memory with sodium_memzero.
  *
  * QEMU runs unprivileged and cannot read the state folder, so each start
- * stages a copy in the cell's run folder (0700, QEMU's user) for
- * `-object secret,id=disk0-key,file=RUN/disk.key`; QEMU reads it while
+ * stages a copy in the cell's socket folder (RUN/s, 0700, QEMU's user) for
+ * `-object secret,id=disk0-key,file=RUN/s/disk.key`; QEMU reads it while
  * parsing its command line, and the supervisor unlinks the copy as soon as
  * QMP answers (disk_forget_key()), long before the guest runs.
  *
@@ -187,7 +187,7 @@ void disk_forget_key(const struct cell *c)
 {
 	char path[PATH_MAX];
 
-	cell_path(c, false, DISK_KEY_FILE, path);
+	cell_path(c, CELL_SOCK, DISK_KEY_FILE, path);
 	unlink(path);
 }
 
@@ -203,9 +203,9 @@ int disk_persistent_open(const struct cell *c, const struct profile *p,
 
 	out->fd = -1;
 	out->created = false;
-	cell_path(c, true, DISK_KEY_FILE, kpath);
-	cell_path(c, true, DISK_OVERLAY_FILE, ovl);
-	cell_path(c, false, DISK_KEY_FILE, out->secret);
+	cell_path(c, CELL_STATE, DISK_KEY_FILE, kpath);
+	cell_path(c, CELL_STATE, DISK_OVERLAY_FILE, ovl);
+	cell_path(c, CELL_SOCK, DISK_KEY_FILE, out->secret);
 	has_key = !lstat(kpath, &st);
 	has_ovl = !lstat(ovl, &st);
 

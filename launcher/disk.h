@@ -25,7 +25,7 @@
 struct disk_open {
 	int fd;				/* overlay, read-write, for -add-fd */
 	bool created;			/* first run: key and overlay are new */
-	char secret[PATH_MAX];		/* RUN/disk.key, readable by QEMU */
+	char secret[PATH_MAX];		/* RUN/s/disk.key, readable by QEMU */
 };
 
 /**
@@ -45,7 +45,7 @@ struct disk_open {
  * (0600, O_EXCL, fsync'd), then qemu-img creates STATE/disk.qcow2 over the base
  * with encrypt.format=luks and that key file as the secret. Later runs:
  * the key must unlock the overlay (qemu-img check, read-only) before
- * anything else happens. On success the key is copied to RUN/disk.key for
+ * anything else happens. On success the key is copied to RUN/s/disk.key for
  * QEMU's `-object secret,file=` (never its command line); the caller
  * unlinks it with disk_forget_key() once QEMU has read it. On failure
  * nothing in the state folder has been modified (a first-run key is

@@ -23,6 +23,7 @@ static const struct subcommand {
 } subcommands[] = {
 	{ "run",     cmd_run,     "start a cell from its profile" },
 	{ "check",   cmd_check,   "validate profiles" },
+	{ "review",  cmd_review,  "security report for profiles" },
 	{ "stop",    cmd_stop,    "power a running cell down" },
 	{ "status",  cmd_status,  "list running cells" },
 	{ "log",     cmd_log,     "print a cell's audit log" },

@@ -120,7 +120,7 @@ static int parse_uint(const char *s, size_t len, uint64_t *v)
 int profile_parse_size_mib(const char *s, uint64_t *mib)
 {
 	size_t len = strlen(s);
-	uint64_t n;
+	uint64_t n = 0;
 
 	if (len < 2)
 		return -EINVAL;
@@ -140,7 +140,7 @@ int profile_parse_size_mib(const char *s, uint64_t *mib)
 int profile_parse_duration(const char *s, uint64_t *secs)
 {
 	size_t len = strlen(s);
-	uint64_t n;
+	uint64_t n = 0;
 
 	if (len < 2 || parse_uint(s, len - 1, &n) || n == 0)
 		return -EINVAL;
@@ -317,10 +317,11 @@ static int k_memory(struct parse *ps, const char *v)
 
 static int k_cpus(struct parse *ps, const char *v)
 {
-	uint64_t n;
+	uint64_t n = 0;
 	int r = range(ps, "cpus", v, 1, 8, &n);
 
-	ps->p->cpus = (unsigned)n;
+	if (!r)
+		ps->p->cpus = (unsigned)n;
 	return r;
 }
 
@@ -334,10 +335,11 @@ ENUM_KEY(k_display, "display", display, "std", "cirrus", "vmware", "none")
 
 static int k_shutdown_timeout(struct parse *ps, const char *v)
 {
-	uint64_t s;
+	uint64_t s = 0;
 	int r = duration(ps, "shutdown-timeout", v, 1, 3600, &s);
 
-	ps->p->shutdown_timeout_s = (unsigned)s;
+	if (!r)
+		ps->p->shutdown_timeout_s = (unsigned)s;
 	return r;
 }
 
@@ -384,8 +386,7 @@ static int k_allow(struct parse *ps, const char *v)
 	if (rule_parse(v, &p->allow[p->n_allow], &re))
 		return fail(ps, "allow: %s", re.msg);
 	for (i = 0; i < p->n_allow; i++)
-		if (!memcmp(&p->allow[i], &p->allow[p->n_allow],
-			    sizeof(p->allow[i])))
+		if (rule_equal(&p->allow[i], &p->allow[p->n_allow]))
 			return fail(ps, "allow: same rule as line %d",
 				    p->allow_line[i]);
 	p->allow_line[p->n_allow++] = ps->line;
@@ -514,28 +515,31 @@ ENUM_KEY(k_serial, "serial", serial, "off", "on")
 
 static int k_handshake_timeout(struct parse *ps, const char *v)
 {
-	uint64_t s;
+	uint64_t s = 0;
 	int r = duration(ps, "handshake-timeout", v, 1, 60, &s);
 
-	ps->p->handshake_timeout_s = (unsigned)s;
+	if (!r)
+		ps->p->handshake_timeout_s = (unsigned)s;
 	return r;
 }
 
 static int k_max_sessions(struct parse *ps, const char *v)
 {
-	uint64_t n;
+	uint64_t n = 0;
 	int r = range(ps, "max-sessions", v, 1, 4096, &n);
 
-	ps->p->max_sessions = (unsigned)n;
+	if (!r)
+		ps->p->max_sessions = (unsigned)n;
 	return r;
 }
 
 static int k_idle_timeout(struct parse *ps, const char *v)
 {
-	uint64_t s;
+	uint64_t s = 0;
 	int r = duration(ps, "idle-timeout", v, 10, 7 * 86400, &s);
 
-	ps->p->idle_timeout_s = (unsigned)s;
+	if (!r)
+		ps->p->idle_timeout_s = (unsigned)s;
 	return r;
 }
 
@@ -543,10 +547,11 @@ static int k_idle_timeout(struct parse *ps, const char *v)
 
 static int k_keep(struct parse *ps, const char *v)
 {
-	uint64_t n;
+	uint64_t n = 0;
 	int r = range(ps, "keep", v, 0, 100, &n);
 
-	ps->p->snapshot_keep = (unsigned)n;
+	if (!r)
+		ps->p->snapshot_keep = (unsigned)n;
 	ps->p->has_snapshots = true;
 	return r;
 }
@@ -579,10 +584,11 @@ static int k_memory_max(struct parse *ps, const char *v)
 
 static int k_pids_max(struct parse *ps, const char *v)
 {
-	uint64_t n;
+	uint64_t n = 0;
 	int r = range(ps, "pids-max", v, 8, 100000, &n);
 
-	ps->p->pids_max = (unsigned)n;
+	if (!r)
+		ps->p->pids_max = (unsigned)n;
 	ps->p->has_limits = true;
 	return r;
 }

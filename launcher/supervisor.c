@@ -43,6 +43,7 @@
 #include "accel.h"
 #include "audit.h"
 #include "cell.h"
+#include "cgroup.h"
 #include "config.h"
 #include "disk.h"
 #include "helpers.h"
@@ -77,6 +78,7 @@ struct sup {
 	bool stop_requested;
 	bool audit_failed;
 	time_t started;
+	struct cgroup cg;
 	char accel_why[200];
 	bool kvm;
 };
@@ -179,8 +181,10 @@ static void request_stop(struct sup *s, const char *why)
 {
 	struct err e;
 
-	if (s->phase == PH_POWERDOWN) {
-		quit_qemu(s, "second stop request");
+	/* A second Ctrl-C skips the wait; repeated SIGTERMs (timeout(1),
+	 * systemd) do not. */
+	if (s->phase == PH_POWERDOWN && !strcmp(why, "SIGINT")) {
+		quit_qemu(s, "second SIGINT");
 		return;
 	}
 	if (s->phase != PH_RUNNING)
@@ -384,6 +388,17 @@ static int profile_digest(const char *path, char hex[static 65])
 	return r;
 }
 
+/* stdout/stderr of the helpers: STATE/helpers.log, only if there are any. */
+static int open_helper_log(struct sup *s)
+{
+	char path[PATH_MAX];
+
+	cell_path(&s->cell, CELL_STATE, "helpers.log", path);
+	s->helper_log = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+				   O_NOFOLLOW | O_APPEND, 0600);
+	return s->helper_log < 0 ? -errno : 0;
+}
+
 static int start_net(struct sup *s, bool drop, uid_t uid, gid_t gid,
 		     struct err *e)
 {
@@ -396,8 +411,8 @@ static int start_net(struct sup *s, bool drop, uid_t uid, gid_t gid,
 	pid_t pid;
 
 	helper_path("walloff-net", bin);
-	cell_path(&s->cell, false, "net.sock", sock);
-	cell_path(&s->cell, false, "net-stats.sock", stats);
+	cell_path(&s->cell, CELL_SOCK, "net.sock", sock);
+	cell_path(&s->cell, CELL_SOCK, "net-stats.sock", stats);
 	strv_push(&a, bin);
 	strv_push(&a, "--socket");
 	strv_push(&a, sock);
@@ -443,9 +458,9 @@ static int start_console(struct sup *s, bool drop, uid_t uid, gid_t gid,
 	pid_t pid;
 
 	helper_path("walloff-console", bin);
-	cell_path(&s->cell, false, "vnc.sock", vnc);
-	cell_path(&s->cell, false, "serial.sock", serial);
-	cell_path(&s->cell, true, "console", dir);
+	cell_path(&s->cell, CELL_SOCK, "vnc.sock", vnc);
+	cell_path(&s->cell, CELL_SOCK, "serial.sock", serial);
+	cell_path(&s->cell, CELL_STATE, "console", dir);
 	if (mkdir(dir, 0700) && errno != EEXIST)
 		return err_set(e, errno, "%s: %s", dir, strerror(errno));
 	if (drop && chown(dir, uid, gid))
@@ -519,7 +534,7 @@ int supervisor_run(const struct profile *p)
 	gid_t gid = 0;
 	struct disk_open dk = { .fd = -1 };	/* images: disk.c */
 	struct err e;
-	int drop;
+	int drop, stale;
 
 	err_clear(&e);
 	s->started = time(NULL);
@@ -527,11 +542,21 @@ int supervisor_run(const struct profile *p)
 		say("libsodium failed to initialise");
 		return RUN_ERROR;
 	}
-	if (cell_init(&s->cell, p->name, &e) || cell_lock(&s->cell, &e)) {
+	drop = spawn_user(&uid, &gid, &e);
+	if (drop < 0) {
 		say("%s", e.msg);
 		return RUN_ERROR;
 	}
-	cell_path(&s->cell, true, "audit.jsonl", path);
+	if (!drop) {
+		uid = geteuid();
+		gid = getegid();
+	}
+	if (cell_init(&s->cell, p->name, &e) ||
+	    cell_lock(&s->cell, uid, gid, &stale, &e)) {
+		say("%s", e.msg);
+		return RUN_ERROR;
+	}
+	cell_path(&s->cell, CELL_STATE, "audit.jsonl", path);
 	s->audit = audit_open(path, p->name, &e);
 	if (!s->audit) {
 		say("%s", e.msg);
@@ -542,16 +567,11 @@ int supervisor_run(const struct profile *p)
 		goto out;
 	}
 
-	{
-		int stale = cell_clean_run_dir(&s->cell);
-
-		cell_path(&s->cell, true, "ephemeral.qcow2", overlay);
-		if (!unlink(overlay))
-			stale++;
-		if (stale)
-			audit(s, "stale-cleaned",
-			      json_pack("{s:i}", "files", stale));
-	}
+	cell_path(&s->cell, CELL_STATE, "ephemeral.qcow2", overlay);
+	if (!unlink(overlay))
+		stale++;
+	if (stale)
+		audit(s, "stale-cleaned", json_pack("{s:i}", "files", stale));
 	profile_digest(p->path, pdigest);
 	audit(s, "start", json_pack("{s:s, s:s, s:s, s:s, s:i}", "profile",
 				    p->path, "profile_sha256", pdigest,
@@ -559,6 +579,26 @@ int supervisor_run(const struct profile *p)
 				    qemu_bin(), "uid", (int)getuid()));
 	if (getenv("WALLOFF_QEMU"))
 		audit(s, "qemu-override", json_pack("{s:s}", "qemu", qemu_bin()));
+
+	if (p->has_limits) {
+		const char *root = getenv("WALLOFF_CGROUP_ROOT");
+		json_t *rep = NULL;
+
+		if (cgroup_enter(&s->cg, p, root && *root ? root : "/sys/fs/cgroup",
+				 &rep, &e)) {
+			bool refuse = p->limits_fallback == LIMITS_REFUSE;
+
+			audit(s, refuse ? "limits-refused" : "limits-unavailable",
+			      json_pack("{s:s, s:s}", "error", e.msg, "on_unavailable",
+					refuse ? "refuse" : "degrade"));
+			say("%s%s", e.msg, refuse ? " (on-unavailable = refuse)" :
+			    "; running WITHOUT limits (on-unavailable = degrade)");
+			if (refuse)
+				goto out;
+		} else {
+			audit(s, "limits", rep);
+		}
+	}
 
 	/* Base image: open, hash that descriptor, compare with the pin. */
 	if (image_open_pinned(p, &base_fd, digest, &e)) {
@@ -584,15 +624,6 @@ int supervisor_run(const struct profile *p)
 				    "reason", s->accel_why));
 	say("accelerator: %s (%s)", s->kvm ? "kvm" : "tcg", s->accel_why);
 
-	drop = spawn_user(&uid, &gid, &e);
-	if (drop < 0) {
-		say("%s", e.msg);
-		goto out;
-	}
-	if (drop && chown(s->cell.run_dir, uid, gid)) {
-		say("chown %s: %s", s->cell.run_dir, strerror(errno));
-		goto out;
-	}
 
 	if (p->disk_mode == DISK_PERSISTENT) {	/* images: disk.c */
 		if (disk_start(&s->cell, p, s->audit, drop > 0, uid, gid, &dk,
@@ -620,7 +651,7 @@ int supervisor_run(const struct profile *p)
 
 	{
 		struct qemu_plan plan = { .qemu = qemu_bin(),
-					  .run_dir = s->cell.run_dir,
+					  .run_dir = s->cell.sock_dir,
 					  .kvm = s->kvm,
 					  /* images: disk.c */
 					  .disk_secret = dk.fd >= 0 ? dk.secret : NULL };
@@ -631,11 +662,8 @@ int supervisor_run(const struct profile *p)
 		}
 	}
 
-	cell_path(&s->cell, true, "helpers.log", path);
-	s->helper_log = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-				   O_NOFOLLOW | O_APPEND, 0600);
-	if (s->helper_log < 0) {
-		say("%s: %s", path, strerror(errno));
+	if ((p->net == NET_USER || p->has_console) && open_helper_log(s)) {
+		say("helpers.log: %s", strerror(errno));
 		goto out;
 	}
 	if (p->net == NET_USER && start_net(s, drop > 0, uid, gid, &e)) {
@@ -644,7 +672,7 @@ int supervisor_run(const struct profile *p)
 		goto out;
 	}
 
-	cell_path(&s->cell, true, "qemu.log", logpath);
+	cell_path(&s->cell, CELL_STATE, "qemu.log", logpath);
 	log_fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
 			       O_NOFOLLOW | O_APPEND, 0600);
 	if (log_fd < 0) {
@@ -682,7 +710,7 @@ int supervisor_run(const struct profile *p)
 	base_fd = ovl_fd = -1;
 	status(s, "verifying");
 
-	cell_path(&s->cell, false, "qmp.sock", path);
+	cell_path(&s->cell, CELL_SOCK, "qmp.sock", path);
 	s->qmp = qmp_connect(path, QMP_CONNECT_TIMEOUT_MS, &e);
 	if (!s->qmp) {
 		qemu_log_tail(logpath, tail, sizeof(tail));
@@ -694,7 +722,7 @@ int supervisor_run(const struct profile *p)
 	qmp_set_event_cb(s->qmp, on_qmp_event, s);
 	disk_forget_key(&s->cell);	/* images: QEMU has read it */
 
-	if (verify_device_model(p, s->cell.run_dir, query, s, &report, &e)) {
+	if (verify_device_model(p, s->cell.sock_dir, query, s, &report, &e)) {
 		audit(s, "verify-error", json_pack("{s:s}", "error", e.msg));
 		say("verification: %s", e.msg);
 		goto out;
@@ -771,6 +799,7 @@ out:
 					      (json_int_t)(time(NULL) - s->started)));
 		audit_close(s->audit);
 	}
+	cgroup_leave(&s->cg);
 	if (s->cell.lock_fd >= 0) {
 		cell_clean_run_dir(&s->cell);
 		close(s->cell.lock_fd);

@@ -378,7 +378,7 @@ static void check_size(struct ctx *c, const struct profile *p, json_t *cpus,
 	if (!json_is_array(cpus) || json_array_size(cpus) != p->cpus)
 		problem(c, "CPU count is %zu, profile says %u",
 			json_is_array(cpus) ? json_array_size(cpus) : 0, p->cpus);
-	if (bytes != (json_int_t)(p->memory_mib << 20))
+	if (bytes != (json_int_t)p->memory_mib * 1024 * 1024)
 		problem(c, "memory is %lld bytes, profile says %lluM",
 			(long long)bytes, (unsigned long long)p->memory_mib);
 }

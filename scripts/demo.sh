@@ -36,7 +36,7 @@ echo "== walloff run $DEMO/demo.cell"
 RUN=$!
 trap 'kill $RUN 2>/dev/null || true' EXIT
 
-python3 - "$WALLOFF_RUN_DIR/demo/serial.sock" <<'PY'
+python3 - "$WALLOFF_RUN_DIR/demo/s/serial.sock" <<'PY'
 import sys, os
 sys.path.insert(0, "tests/integration")
 import guestlib

@@ -15,7 +15,7 @@ PKGS=(
 	qemu-system-x86 qemu-utils
 	# test guest builder (images-docs/mkguest.sh)
 	busybox-static syslinux syslinux-common mtools dosfstools cpio
-	kmod xz-utils zstd
+	kmod xz-utils zstd shellcheck
 	# tests
 	socat iproute2 python3 util-linux procps
 )

@@ -21,7 +21,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Corpus files larger than this are not seeds but mistakes. */
-#define MAX_INPUT (1 << 20)
+#define FUZZ_MAX_INPUT (1 << 20)
 
 static unsigned long runs;
 
@@ -36,12 +36,12 @@ static int run_file(const char *path, double mutate_s)
 		perror(path);
 		return -1;
 	}
-	buf = malloc(MAX_INPUT);
+	buf = malloc(FUZZ_MAX_INPUT);
 	if (!buf) {
 		fclose(f);
 		return -1;
 	}
-	n = fread(buf, 1, MAX_INPUT, f);
+	n = fread(buf, 1, FUZZ_MAX_INPUT, f);
 	fclose(f);
 	/* Exact-size copy so ASan sees reads past the end. */
 	m = malloc(n ? n : 1);

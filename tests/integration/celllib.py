@@ -34,6 +34,9 @@ class Cell:
         self.img = img or guestlib.guest_img()
         self.name = name
         self.tmp = tempfile.mkdtemp(prefix="wo-", dir="/tmp")
+        # As root, QEMU runs unprivileged: it must be able to reach the run
+        # folder (walloff makes the cell's own folders 0700 itself).
+        os.chmod(self.tmp, 0o755)
         self.env = dict(os.environ)
         self.env["WALLOFF_STATE_DIR"] = os.path.join(self.tmp, "s")
         self.env["WALLOFF_RUN_DIR"] = os.path.join(self.tmp, "r")
@@ -74,7 +77,7 @@ class Cell:
 
     def serial(self, timeout=60):
         """Connect to the cell's serial socket once QEMU created it."""
-        return guestlib.Serial(os.path.join(self.run_dir, "serial.sock"),
+        return guestlib.Serial(os.path.join(self.run_dir, "s", "serial.sock"),
                                timeout=timeout)
 
     def wait(self, timeout=90):

@@ -135,7 +135,8 @@ class Serial:
                         "utf-8", "replace").rstrip("\r")
             if not self._fill(deadline) and i < 0 and (
                     self.eof or time.monotonic() >= deadline):
-                why = "port closed" if self.eof else f"timeout after {timeout}s"
+                why = ("port closed" if self.eof
+                       else f"timeout after {timeout}s")
                 raise GuestError(f"{why} waiting for {marker!r}; last "
                                  "output:\n" +
                                  self.text(max(0, len(self.buf) - 600)))
@@ -168,7 +169,8 @@ class Serial:
                 nl = self.buf.find(b"\n", b)
                 m = end.search(self.buf, nl) if nl >= 0 else None
                 if m:
-                    out = _ASYNC_LINE.sub(b"", bytes(self.buf[nl + 1:m.start()]))
+                    out = bytes(self.buf[nl + 1:m.start()])
+                    out = _ASYNC_LINE.sub(b"", out)
                     return (int(m.group(1)),
                             out.decode("utf-8", "replace").replace("\r", ""))
             if not self._fill(deadline) and (
@@ -252,6 +254,36 @@ class Qmp:
                 self.events.append(msg)
 
 
+# US keyboard: character -> (QEMU qcode, shift held).
+_QCODES = {" ": ("spc", False), "\n": ("ret", False), "-": ("minus", False),
+           "_": ("minus", True), "=": ("equal", False), "+": ("equal", True),
+           ".": ("dot", False), ">": ("dot", True), ",": ("comma", False),
+           "<": ("comma", True), "/": ("slash", False), "?": ("slash", True),
+           ";": ("semicolon", False), ":": ("semicolon", True),
+           "'": ("apostrophe", False), '"': ("apostrophe", True),
+           "|": ("backslash", True), "*": ("8", True), "$": ("4", True),
+           "(": ("9", True), ")": ("0", True), "&": ("7", True)}
+
+
+def type_keys(qmp, text):
+    """Type text on the guest's PS/2 keyboard (the VGA console) over QMP."""
+    for ch in text:
+        if ch.isascii() and (ch.isdigit() or ch.islower()):
+            code, shift = ch, False
+        elif ch.isascii() and ch.isupper():
+            code, shift = ch.lower(), True
+        elif ch in _QCODES:
+            code, shift = _QCODES[ch]
+        else:
+            raise ValueError(f"cannot type {ch!r}")
+        keys = ([("shift", True)] if shift else []) + [(code, True),
+                                                       (code, False)]
+        keys += [("shift", False)] if shift else []
+        qmp.execute("input-send-event", {"events": [
+            {"type": "key", "data": {"down": down, "key": {
+                "type": "qcode", "data": k}}} for k, down in keys]})
+
+
 def _opt(value):
     """Escape a value for a QEMU comma-separated option (',' -> ',,')."""
     return str(value).replace(",", ",,")
@@ -267,7 +299,8 @@ def qemu_argv(img, serial_path, qmp_path, nic="none", paused=True,
         qemu_binary(), "-accel", "tcg", "-nodefaults", "-no-user-config",
         "-machine", "pc", "-m", "128", "-display", "none", "-vga", "std",
         "-rtc", "base=localtime",
-        "-chardev", f"socket,id=ser0,path={_opt(serial_path)},server=on,wait=off",
+        "-chardev",
+        f"socket,id=ser0,path={_opt(serial_path)},server=on,wait=off",
         "-serial", "chardev:ser0",
         "-drive", f"if=none,id=d0,file={_opt(img)},format=raw,snapshot=on",
         "-device", "ide-hd,drive=d0,bus=ide.0,unit=0",
