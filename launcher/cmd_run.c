@@ -48,8 +48,6 @@ static const char *unavailable(const struct profile *p)
 		return "[console] (the encrypted console proxy)";
 	if (p->has_snapshots)
 		return "[snapshots]";
-	if (p->has_dormancy)
-		return "[dormancy]";
 	return NULL;
 }
 

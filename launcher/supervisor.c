@@ -46,6 +46,7 @@
 #include "cgroup.h"
 #include "config.h"
 #include "disk.h"
+#include "dormancy.h"
 #include "helpers.h"
 #include "hex.h"
 #include "image.h"
@@ -533,6 +534,8 @@ int supervisor_run(const struct profile *p)
 	uid_t uid = 0;
 	gid_t gid = 0;
 	struct disk_open dk = { .fd = -1 };	/* images: disk.c */
+	struct profile *quar = NULL;		/* images: dormancy.c */
+	struct dormancy dv;			/* images: dormancy.c */
 	struct err e;
 	int drop, stale;
 
@@ -610,6 +613,12 @@ int supervisor_run(const struct profile *p)
 	}
 	audit(s, "image-verified", json_pack("{s:s, s:s}", "image", p->image,
 					     "sha256", digest));
+	/* images: dormancy.c; quarantine runs a copy with no network */
+	if (dormancy_start(&s->cell, p, s->audit, digest, pdigest, &dv, &quar,
+			   &ret))
+		goto out;
+	if (quar)
+		s->p = p = quar;
 
 	if (accel_resolve(p->accel, &s->kvm, s->accel_why,
 			  sizeof(s->accel_why), &e)) {
@@ -750,6 +759,7 @@ int supervisor_run(const struct profile *p)
 		goto out;
 	}
 	audit(s, "running", json_pack("{s:i}", "qemu_pid", (int)s->qemu));
+	dormancy_record(&s->cell, &dv, NULL);	/* images: dormancy.c */
 	if (p->has_console && start_console(s, drop > 0, uid, gid, &e)) {
 		audit(s, "error", json_pack("{s:s}", "error", e.msg));
 		say("console: %s", e.msg);
@@ -808,5 +818,6 @@ out:
 		close(s->sfd);
 	if (s->tfd >= 0)
 		close(s->tfd);
+	free(quar);	/* images: dormancy.c */
 	return ret;
 }

@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -40,6 +41,10 @@ def digest(path):
 def contains(path, marker):
     with open(path, "rb") as f:
         return marker.encode() in f.read()
+
+
+def step(what):
+    print(f"# {time.strftime('%H:%M:%S')} {what}", file=sys.stderr, flush=True)
 
 
 def boot_and_write(t, cell, marker):
@@ -72,7 +77,6 @@ def control(t, img, marker, tmp):
     guestlib.qemu_argv = argv
     try:
         with guestlib.Guest(img) as g:
-            g.start()
             g.wait_ready(90)
             status, out = g.serial.run(WRITE.format(m=marker), timeout=30)
             t.ok(status == 0, "control guest wrote the marker", out)
@@ -108,6 +112,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="wo-disk-", dir="/tmp")
     marker = "WALLOFF-MARKER-" + uuid.uuid4().hex
     try:
+        step("first run of the persistent cell")
         boot_and_write(t, cell, marker)
         ovl = os.path.join(cell.state, "disk.qcow2")
         key = os.path.join(cell.state, "disk.key")
@@ -142,7 +147,9 @@ def main():
              "decrypted with the key, the overlay holds the marker")
         os.unlink(plain)
 
+        step("control: bare QEMU over a plain overlay")
         control(t, cell.img, marker, tmp)
+        step("second run")
 
         # Persistent: the second run sees the first run's file.
         cell.start()
@@ -157,6 +164,7 @@ def main():
              ov["details"]["created"] is True,
              "audit: persistent overlay created on the first run", ov)
 
+        step("refusals")
         saved = os.path.join(tmp, "key.saved")
         shutil.copy2(key, saved)
         with open(key, "wb") as f:
@@ -169,7 +177,7 @@ def main():
         refused(t, cell, "missing key", "disk.key is missing")
         shutil.copy2(saved, key)
         os.rename(ovl, ovl + ".away")
-        refused(t, cell, "missing overlay", "is missing but its key exists")
+        refused(t, cell, "missing overlay", "is missing but its key")
         os.rename(ovl + ".away", ovl)
     except guestlib.GuestError as ex:
         t.ok(False, "guest interaction", str(ex))
