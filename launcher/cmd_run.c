@@ -46,8 +46,6 @@ static const char *unavailable(const struct profile *p)
 		return "[network] mode = nft";
 	if (p->has_console)
 		return "[console] (the encrypted console proxy)";
-	if (p->has_snapshots)
-		return "[snapshots]";
 	return NULL;
 }
 

@@ -27,5 +27,6 @@ int cmd_serial(int argc, char *argv[]);
 int cmd_review(int argc, char *argv[]);
 int cmd_image(int argc, char *argv[]);		/* cmd_image.c */
 int cmd_destroy(int argc, char *argv[]);	/* cmd_destroy.c */
+int cmd_snapshot(int argc, char *argv[]);	/* cmd_snapshot.c */
 
 #endif /* WALLOFF_CMDS_H */

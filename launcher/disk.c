@@ -114,8 +114,7 @@ static int write_key(const char *path, const unsigned char *key, mode_t mode,
 	return r;
 }
 
-/* "secret,id=ID,file=PATH,format=raw" with QemuOpts comma escaping. */
-static int secret_opt(char *out, size_t len, const char *id, const char *path)
+int disk_secret_opt(char *out, size_t len, const char *id, const char *path)
 {
 	size_t o;
 
@@ -144,7 +143,7 @@ static int create_overlay(const struct profile *p,
 		ovl, NULL,
 	};
 
-	if (secret_opt(obj, sizeof(obj), "sec0", key))
+	if (disk_secret_opt(obj, sizeof(obj), "sec0", key))
 		return err_set(e, ENAMETOOLONG, "key path too long");
 	return qemu_img_run(argv, -1, NULL, NULL, e);
 }
@@ -152,26 +151,16 @@ static int create_overlay(const struct profile *p,
 /* Does the key unlock the overlay? Read-only; the base is not opened. */
 static int check_unlock(const char *key, const char *ovl, struct err *e)
 {
-	char obj[PATH_MAX + 64], *spec = NULL;
+	char obj[PATH_MAX + 64];
 	const char *argv[] = { "check", "-q", "--object", obj, NULL, NULL };
 	struct err qe;
-	json_t *j;
 	int r, code;
 
-	if (secret_opt(obj, sizeof(obj), "sec0", key))
+	if (disk_secret_opt(obj, sizeof(obj), "sec0", key))
 		return err_set(e, ENAMETOOLONG, "key path too long");
-	j = json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:n}", "driver",
-		      "qcow2", "file", "driver", "file", "filename", ovl,
-		      "encrypt", "format", "luks", "key-secret", "sec0",
-		      "backing");
-	if (j)
-		spec = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	if (!spec || asprintf((char **)&argv[4], "json:%s", spec) < 0) {
-		free(spec);
+	argv[4] = disk_image_spec(ovl, "sec0");
+	if (!argv[4])
 		return err_set(e, ENOMEM, "out of memory");
-	}
-	free(spec);
 	r = qemu_img_run(argv, -1, NULL, &code, &qe);
 	free((char *)argv[4]);
 	if (!r || code == CHECK_LEAKS)
@@ -181,6 +170,23 @@ static int check_unlock(const char *key, const char *ovl, struct err *e)
 			       "encrypted disk %s; refusing to start", ovl);
 	return err_set(e, EBADMSG, "encrypted disk %s is damaged or "
 		       "unreadable: %s", ovl, qe.msg);
+}
+
+char *disk_image_spec(const char *ovl, const char *secret_id)
+{
+	char *spec, *out = NULL;
+	json_t *j;
+
+	j = json_pack("{s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:n}", "driver",
+		      "qcow2", "file", "driver", "file", "filename", ovl,
+		      "encrypt", "format", "luks", "key-secret", secret_id,
+		      "backing");
+	spec = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	if (spec && asprintf(&out, "json:%s", spec) < 0)
+		out = NULL;
+	free(spec);
+	return out;
 }
 
 void disk_forget_key(const struct cell *c)

@@ -78,6 +78,29 @@ void disk_forget_key(const struct cell *c);
 int disk_read_key(const char *path, unsigned char key[static DISK_KEY_LEN],
 		  struct err *e);
 
+/**
+ * disk_secret_opt() - "secret,id=ID,format=raw,file=PATH" for --object,
+ * with QemuOpts comma escaping
+ * @out:	output
+ * @len:	size of @out
+ * @id:		object id
+ * @path:	key file
+ *
+ * Return: 0 or -ENAMETOOLONG
+ */
+int disk_secret_opt(char *out, size_t len, const char *id, const char *path);
+
+/**
+ * disk_image_spec() - "json:{...}" naming the encrypted overlay for
+ * qemu-img, with its key secret and without its backing file (metadata
+ * operations never need the base)
+ * @ovl:	overlay path
+ * @secret_id:	id of the secret object holding the key
+ *
+ * Return: malloc'd string, or NULL
+ */
+char *disk_image_spec(const char *ovl, const char *secret_id);
+
 struct audit;
 
 /**

@@ -31,6 +31,7 @@ static const struct subcommand {
 	{ "qmp",     cmd_qmp,     "send one QMP command to a socket (debugging)" },
 	{ "image",   cmd_image,   "import disk images; sweep folders for forgotten ones" },
 	{ "destroy", cmd_destroy, "crypto-erase a cell's disk and state" },
+	{ "snapshot", cmd_snapshot, "disk snapshots of a stopped persistent cell" },
 	{ "help",    cmd_help,    "list subcommands" },
 	{ "version", cmd_version, "print the version" },
 };

@@ -52,6 +52,7 @@
 #include "image.h"
 #include "qemu_argv.h"
 #include "qmp.h"
+#include "snapshot.h"
 #include "spawn.h"
 #include "supervisor.h"
 #include "verify.h"
@@ -639,6 +640,8 @@ int supervisor_run(const struct profile *p)
 			       &ret))
 			goto out;
 		ovl_fd = dk.fd;
+		if (snapshot_enforce(&s->cell, p, s->audit))	/* images */
+			goto out;
 	} else {
 		/* Overlay: created, opened, unlinked: it lives as long as
 		 * its fds. */
