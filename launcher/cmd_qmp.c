@@ -70,9 +70,9 @@ static int parse_timeout(const char *s, int *ms)
 
 int cmd_qmp(int argc, char *argv[])
 {
-	const char *pos[3] = { NULL };
+	const char *pos[3] = {NULL};
 	int npos = 0, timeout_ms = QMP_TIMEOUT_DEFAULT_MS, i, ret;
-	struct err e = { 0 };
+	struct err e = {0};
 	json_t *args = NULL, *retv = NULL;
 	json_error_t je;
 	struct qmp *q = NULL;
@@ -86,8 +86,9 @@ int cmd_qmp(int argc, char *argv[])
 		if (!strcmp(argv[i], "--timeout")) {
 			if (i + 1 >= argc ||
 			    parse_timeout(argv[i + 1], &timeout_ms) < 0) {
-				fprintf(stderr, "walloff qmp: --timeout needs "
-						"milliseconds (1..%d)\n",
+				fprintf(stderr,
+					"walloff qmp: --timeout needs "
+					"milliseconds (1..%d)\n",
 					QMP_CMD_TIMEOUT_MAX_MS);
 				return EXIT_USAGE;
 			}
@@ -109,8 +110,9 @@ int cmd_qmp(int argc, char *argv[])
 	if (pos[2]) {
 		args = json_loads(pos[2], JSON_REJECT_DUPLICATES, &je);
 		if (!json_is_object(args)) {
-			fprintf(stderr, "walloff qmp: arguments must be a JSON "
-					"object: %s\n",
+			fprintf(stderr,
+				"walloff qmp: arguments must be a JSON "
+				"object: %s\n",
 				args ? "not an object" : je.text);
 			ret = EXIT_USAGE;
 			goto out;

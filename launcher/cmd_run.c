@@ -20,32 +20,32 @@
 #include "dirs.h"
 #include "profile.h"
 #include "qemu_argv.h"
+#include "review.h"
 #include "supervisor.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: walloff run [--dry-run] PROFILE\n"
+		"usage: walloff run [--dry-run] [--accept-risk REASON] PROFILE\n"
 		"Starts the cell described by PROFILE and supervises it until the\n"
 		"guest powers off (Ctrl-C or `walloff stop CELL` press the ACPI power\n"
 		"button). --dry-run prints the QEMU command line and exits.\n"
 		"Exit: 0 guest powered off, 1 error, 2 usage, 3 invalid profile or\n"
 		"feature not available, 4 device model verification failed, 5 base\n"
 		"image does not match its sha256 pin, 6 guest did not power off in\n"
-		"time (QEMU quit), 7 QEMU died.\n");
+		"time (QEMU quit), 7 QEMU died, 8 the security review FAILs and no\n"
+		"--accept-risk \"REASON\" was given (the reason is audited), 9 the\n"
+		"encrypted disk's key is missing, wrong or damaged, 10 the cell is\n"
+		"stale and [dormancy] on-stale = refuse.\n");
 }
 
 /* Settings that parse but whose enforcement has not landed: refuse them. */
 static const char *unavailable(const struct profile *p)
 {
-	if (p->net == NET_USER)
-		return "[network] mode = user (walloff-net)";
 	if (p->net != NET_NONE && p->net_failure == NETFAIL_RESTART)
 		return "[network] on-failure = restart";
 	if (p->net == NET_NFT)
 		return "[network] mode = nft";
-	if (p->has_console)
-		return "[console] (the encrypted console proxy)";
 	return NULL;
 }
 
@@ -53,9 +53,12 @@ int cmd_run(int argc, char *argv[])
 {
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "accept-risk", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *accept_risk = NULL;
+	char fails[256] = "";
 	bool dry = false;
 	struct profile *p;
 	const char *what;
@@ -63,10 +66,18 @@ int cmd_run(int argc, char *argv[])
 	int c, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+nh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+nr:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			dry = true;
+			break;
+		case 'r':
+			accept_risk = optarg;
+			if (!*accept_risk || strlen(accept_risk) > 500) {
+				fprintf(stderr, "walloff run: --accept-risk needs a reason "
+					"(1 to 500 characters)\n");
+				return RUN_USAGE;
+			}
 			break;
 		case 'h':
 			usage(stdout);
@@ -142,7 +153,22 @@ int cmd_run(int argc, char *argv[])
 		return 0;
 	}
 
-	ret = supervisor_run(p);
+	/* The security review gates the start: a FAIL is a risk someone has
+	 * to accept by name, and the acceptance goes into the audit log. */
+	ret = review_failures(p, fails, sizeof(fails));
+	if (ret < 0) {
+		free(p);
+		return RUN_ERROR;
+	}
+	if (ret > 0 && !accept_risk) {
+		fprintf(stderr,
+			"%s: the security review FAILs (%s); see `walloff review %s`.\n"
+			"Fix the profile, or run with --accept-risk \"REASON\" to accept "
+			"the risk on record\n", p->path, fails, p->path);
+		free(p);
+		return RUN_REVIEW;
+	}
+	ret = supervisor_run(p, ret > 0 ? accept_risk : NULL, fails);
 	free(p);
 	return ret;
 }

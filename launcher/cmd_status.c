@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +23,36 @@
 #include "cmds.h"
 #include "dirs.h"
 #include "profile.h"
+
+/* walloff-net's counters: one JSON line from its stats socket, bounded. */
+static json_t *net_stats(const struct cell *c)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timeval tv = { .tv_sec = 1 };
+	char path[PATH_MAX], buf[4096];
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	cell_path(c, CELL_SOCK, "net-stats.sock", path);
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return NULL;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return NULL;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return NULL;
+	}
+	while (n < sizeof(buf) - 1 &&
+	       (r = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += (size_t)r;
+	close(fd);
+	buf[n] = '\0';
+	return json_loads(buf, JSON_REJECT_DUPLICATES, NULL);
+}
 
 static void uptime(char *buf, size_t len, time_t started)
 {
@@ -67,7 +100,7 @@ int cmd_status(int argc, char *argv[])
 		       "STATE");
 	while (d && (de = readdir(d))) {
 		struct cell c;
-		json_t *st;
+		json_t *st, *net;
 		pid_t pid;
 
 		if (!profile_name_valid(de->d_name) ||
@@ -99,19 +132,28 @@ int cmd_status(int argc, char *argv[])
 		st = cell_status_read(&c);
 		uptime(up, sizeof(up),
 		       (time_t)json_integer_value(json_object_get(st, "started")));
+		net = net_stats(&c);
 		if (json) {
 			json_t *o = st ? json_incref(st) : json_object();
 
 			json_object_set_new(o, "cell", json_string(c.name));
 			json_object_set_new(o, "uptime", json_string(up));
+			if (net)
+				json_object_set(o, "net", net);
 			json_array_append_new(all, o);
 		} else {
-			printf("%-32s %8d %8d %14s %s\n", c.name, (int)pid,
+			printf("%-32s %8d %8d %14s %s", c.name, (int)pid,
 			       (int)json_integer_value(json_object_get(st, "qemu_pid")),
 			       up,
 			       json_string_value(json_object_get(st, "state")) ?
 			       json_string_value(json_object_get(st, "state")) : "?");
+			if (net)
+				printf("  net: %lld allowed, %lld denied",
+				       (long long)json_integer_value(json_object_get(net, "allowed")),
+				       (long long)json_integer_value(json_object_get(net, "denied")));
+			printf("\n");
 		}
+		json_decref(net);
 		json_decref(st);
 	}
 	if (d)

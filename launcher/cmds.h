@@ -25,6 +25,8 @@ int cmd_status(int argc, char *argv[]);
 int cmd_log(int argc, char *argv[]);
 int cmd_serial(int argc, char *argv[]);
 int cmd_review(int argc, char *argv[]);
+int cmd_keygen(int argc, char *argv[]);
+int cmd_connect(int argc, char *argv[]);
 int cmd_image(int argc, char *argv[]);		/* cmd_image.c */
 int cmd_destroy(int argc, char *argv[]);	/* cmd_destroy.c */
 int cmd_snapshot(int argc, char *argv[]);	/* cmd_snapshot.c */

@@ -49,10 +49,12 @@ void helper_path(const char *name, char out[static PATH_MAX])
 	snprintf(out, PATH_MAX, "%s/%s", WALLOFF_LIBEXECDIR, name);
 }
 
-pid_t helper_start(struct strv *argv, int audit_fd, bool drop, uid_t uid,
-		   gid_t gid, int log_fd, struct err *e)
+pid_t helper_start(struct strv *argv, int audit_fd,
+		   const struct spawn_fd *extra, unsigned n_extra, bool drop,
+		   uid_t uid, gid_t gid, int log_fd, struct err *e)
 {
-	struct spawn_fd fds[2];
+	struct spawn_fd fds[8];
+	unsigned i;
 	struct spawn_opts so = { 0 };
 	struct pollfd pfd;
 	int p[2], r, st;
@@ -65,6 +67,8 @@ pid_t helper_start(struct strv *argv, int audit_fd, bool drop, uid_t uid,
 	strv_pushf(argv, "%d", HELPER_FD_READY);
 	if (argv->error)
 		return err_set(e, ENOMEM, "out of memory");
+	if (n_extra > 6)
+		return err_set(e, EINVAL, "too many descriptors for a helper");
 	if (access(argv->v[0], X_OK))
 		return err_set(e, errno, "%s: %s", argv->v[0], strerror(errno));
 	if (pipe2(p, O_CLOEXEC))
@@ -72,10 +76,12 @@ pid_t helper_start(struct strv *argv, int audit_fd, bool drop, uid_t uid,
 
 	fds[0] = (struct spawn_fd){ audit_fd, HELPER_FD_AUDIT };
 	fds[1] = (struct spawn_fd){ p[1], HELPER_FD_READY };
+	for (i = 0; i < n_extra; i++)
+		fds[2 + i] = extra[i];
 	so.argv = argv->v;
 	so.out_fd = log_fd;
 	so.fds = fds;
-	so.n_fds = 2;
+	so.n_fds = 2 + n_extra;
 	so.drop = drop;
 	so.uid = uid;
 	so.gid = gid;

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "err.h"
+#include "spawn.h"
 #include "strv.h"
 
 /* Descriptor numbers every helper receives. */
@@ -33,6 +34,8 @@ void helper_path(const char *name, char out[static PATH_MAX]);
  * helper_start() - start a helper and wait until it says it is ready
  * @argv:	argv; argv[0] the binary. "--audit-fd 3 --ready-fd 4" are added
  * @audit_fd:	the cell's audit descriptor (O_APPEND), passed as fd 3
+ * @extra:	more descriptors to pass (numbers above HELPER_FD_READY)
+ * @n_extra:	how many
  * @drop:	run as @uid/@gid
  * @uid:	unprivileged user
  * @gid:	its group
@@ -41,7 +44,8 @@ void helper_path(const char *name, char out[static PATH_MAX]);
  *
  * Return: pid, or -errno
  */
-pid_t helper_start(struct strv *argv, int audit_fd, bool drop, uid_t uid,
-		   gid_t gid, int log_fd, struct err *e);
+pid_t helper_start(struct strv *argv, int audit_fd,
+		   const struct spawn_fd *extra, unsigned n_extra, bool drop,
+		   uid_t uid, gid_t gid, int log_fd, struct err *e);
 
 #endif /* WALLOFF_HELPERS_H */

@@ -28,6 +28,8 @@ static const struct subcommand {
 	{ "status",  cmd_status,  "list running cells" },
 	{ "log",     cmd_log,     "print a cell's audit log" },
 	{ "serial",  cmd_serial,  "attach the terminal to a cell's serial port" },
+	{ "keygen",  cmd_keygen,  "create a console key for a person" },
+	{ "connect", cmd_connect, "open a cell's console through its proxy" },
 	{ "qmp",     cmd_qmp,     "send one QMP command to a socket (debugging)" },
 	{ "image",   cmd_image,   "import disk images; sweep folders for forgotten ones" },
 	{ "destroy", cmd_destroy, "crypto-erase a cell's disk and state" },

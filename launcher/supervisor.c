@@ -44,6 +44,7 @@
 #include "audit.h"
 #include "cell.h"
 #include "cgroup.h"
+#include "client.h"
 #include "config.h"
 #include "disk.h"
 #include "dormancy.h"
@@ -63,6 +64,9 @@
 /* After `quit`, how long before SIGKILL. */
 #define QUIT_GRACE_S		5
 
+/* How often the profile's console keys file is checked for changes. */
+#define CONSOLE_KEYS_POLL_MS	2000
+
 enum phase { PH_RUNNING, PH_POWERDOWN, PH_QUITTING, PH_KILLED };
 
 struct sup {
@@ -73,12 +77,14 @@ struct sup {
 	pid_t qemu;
 	pid_t net;		/* walloff-net, or 0 */
 	pid_t console;		/* walloff-console, or 0 */
+	struct stat keys_st;	/* the keys file as last copied */
 	int helper_log;
 	int sfd, tfd;
 	enum phase phase;
 	bool guest_shutdown;	/* SHUTDOWN event seen */
 	bool stop_requested;
 	bool audit_failed;
+	bool helper_failed;	/* walloff-net died: the stop is a failure */
 	time_t started;
 	struct cgroup cg;
 	char accel_why[200];
@@ -221,6 +227,7 @@ static void helper_died(struct sup *s, pid_t w, int st)
 			WIFSIGNALED(st) ? WTERMSIG(st) : 0));
 	if (net) {
 		s->net = 0;
+		s->helper_failed = true;
 		say("walloff-net died: the guest has no network (fail closed); "
 		    "stopping the cell");
 		request_stop(s, "walloff-net died");
@@ -229,6 +236,8 @@ static void helper_died(struct sup *s, pid_t w, int st)
 		say("walloff-console died: the console is unreachable (fail closed)");
 	}
 }
+
+static void reload_keys(struct sup *s, bool force);
 
 /* The main loop; returns when QEMU has exited. */
 static int loop(struct sup *s)
@@ -249,11 +258,15 @@ static int loop(struct sup *s)
 		pfd[1] = (struct pollfd){ .fd = s->tfd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = qmp_open ? qmp_fd(s->qmp) : -1,
 					  .events = POLLIN };
-		n = poll(pfd, 3, -1);
+		n = poll(pfd, 3, s->console ? CONSOLE_KEYS_POLL_MS : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
+		if (n == 0) {
+			reload_keys(s, false);
+			continue;
+		}
 
 		if (pfd[2].revents) {
 			if (qmp_dispatch(s->qmp, &e)) {
@@ -290,6 +303,7 @@ static int loop(struct sup *s)
 			} else if (si.ssi_signo == SIGHUP) {
 				audit(s, "signal", json_pack("{s:s}", "signal",
 							     "SIGHUP"));
+				reload_keys(s, true);
 			} else if (si.ssi_signo == SIGCHLD) {
 				pid_t w;
 				int st;
@@ -324,8 +338,8 @@ static int exit_code(struct sup *s, int st, const char **reason)
 		return s->audit_failed ? RUN_ERROR : RUN_FORCED;
 	}
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && s->guest_shutdown) {
-		*reason = "guest-poweroff";
-		return RUN_OK;
+		*reason = s->helper_failed ? "network-helper-died" : "guest-poweroff";
+		return s->helper_failed ? RUN_ERROR : RUN_OK;
 	}
 	*reason = "qemu-died";
 	return RUN_CRASHED;
@@ -436,7 +450,7 @@ static int start_net(struct sup *s, bool drop, uid_t uid, gid_t gid,
 		strv_push(&a, rule);
 		json_array_append_new(rules, json_string(rule));
 	}
-	pid = helper_start(&a, audit_fd(s->audit), drop, uid, gid,
+	pid = helper_start(&a, audit_fd(s->audit), NULL, 0, drop, uid, gid,
 			   s->helper_log, e);
 	strv_free(&a);
 	if (pid < 0) {
@@ -451,22 +465,129 @@ static int start_net(struct sup *s, bool drop, uid_t uid, gid_t gid,
 	return 0;
 }
 
+/*
+ * The authorized keys, as walloff-console reads them: a root-owned (or
+ * owner-owned) 0644 copy in the run folder. The console runs as the cell
+ * user, like QEMU, so it gets read access to a copy it cannot change: a
+ * compromised QEMU must not be able to add its own key. Re-copied when the
+ * profile's keys file changes (checked every CONSOLE_KEYS_POLL_MS) or on
+ * SIGHUP; the console notices the new file and reloads.
+ */
+#define CONSOLE_KEYS_MAX (64 * 1024)	/* as the console's own parser */
+
+static int copy_keys(struct sup *s, struct err *e)
+{
+	char dst[PATH_MAX], tmp[PATH_MAX + 8];
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n = 0, r;
+	int in, out = -1, ret = 0;
+
+	in = open(s->p->keys, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (in < 0)
+		return err_set(e, errno, "keys file %s: %s", s->p->keys,
+			       strerror(errno));
+	if (fstat(in, &st) || !S_ISREG(st.st_mode) || st.st_size > CONSOLE_KEYS_MAX) {
+		ret = err_set(e, EINVAL, "keys file %s: not a regular file of at "
+			      "most %d bytes", s->p->keys, CONSOLE_KEYS_MAX);
+		goto out;
+	}
+	buf = malloc(CONSOLE_KEYS_MAX);
+	if (!buf) {
+		ret = err_set(e, ENOMEM, "out of memory");
+		goto out;
+	}
+	while (n < CONSOLE_KEYS_MAX &&
+	       (r = read(in, buf + n, (size_t)(CONSOLE_KEYS_MAX - n))) > 0)
+		n += r;
+	cell_path(&s->cell, CELL_RUN, "console-keys", dst);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", dst);
+	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		   0644);
+	if (out < 0 || fchmod(out, 0644) || write(out, buf, (size_t)n) != n ||
+	    close(out) || rename(tmp, dst)) {
+		ret = err_set(e, errno ? errno : EIO, "%s: %s", dst,
+			      strerror(errno));
+		out = -1;
+		unlink(tmp);
+		goto out;
+	}
+	out = -1;
+	s->keys_st = st;
+out:
+	if (out >= 0)
+		close(out);
+	free(buf);
+	close(in);
+	return ret;
+}
+
+/* Poll or SIGHUP: re-copy the keys file if it changed, tell the console. */
+static void reload_keys(struct sup *s, bool force)
+{
+	struct stat st;
+	struct err e;
+
+	if (!s->console)
+		return;
+	if (stat(s->p->keys, &st))
+		memset(&st, 0, sizeof(st));
+	if (!force && st.st_ino == s->keys_st.st_ino &&
+	    st.st_size == s->keys_st.st_size &&
+	    st.st_mtim.tv_sec == s->keys_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == s->keys_st.st_mtim.tv_nsec)
+		return;
+	if (copy_keys(s, &e)) {
+		/* The old keys stay in force: a broken edit locks nobody out
+		 * and lets nobody in. */
+		audit(s, "console-keys-error", json_pack("{s:s}", "error", e.msg));
+		s->keys_st = st;
+		return;
+	}
+	audit(s, "console-keys-reloaded", json_pack("{s:s}", "keys", s->p->keys));
+	kill(s->console, SIGHUP);
+}
+
 static int start_console(struct sup *s, bool drop, uid_t uid, gid_t gid,
 			 struct err *e)
 {
 	const struct profile *p = s->p;
-	char bin[PATH_MAX], vnc[PATH_MAX], serial[PATH_MAX], dir[PATH_MAX];
+	char bin[PATH_MAX], vnc[PATH_MAX], serial[PATH_MAX], keyfile[PATH_MAX];
+	char keys[PATH_MAX], fpr[CONSOLE_FPR_LEN];
+	uint8_t priv[CONSOLE_KEY_LEN], pub[CONSOLE_KEY_LEN];
 	struct strv a = { 0 };
+	struct spawn_fd kfd;
+	bool created;
+	int kp[2];
 	pid_t pid;
+
+	/* The server's identity, created on first run, readable by us only;
+	 * the console gets the private key on a pipe. */
+	cell_path(&s->cell, CELL_STATE, "console.key", keyfile);
+	if (console_key_load_or_create(keyfile, priv, pub, &created, e))
+		return -EIO;
+	console_fingerprint(fpr, pub);
+	if (pipe2(kp, O_CLOEXEC)) {
+		sodium_memzero(priv, sizeof(priv));
+		return err_set(e, errno, "pipe: %s", strerror(errno));
+	}
+	if (write(kp[1], priv, sizeof(priv)) != (ssize_t)sizeof(priv)) {
+		sodium_memzero(priv, sizeof(priv));
+		close(kp[0]);
+		close(kp[1]);
+		return err_set(e, EIO, "passing the console key failed");
+	}
+	sodium_memzero(priv, sizeof(priv));
+	close(kp[1]);
+	if (copy_keys(s, e)) {
+		close(kp[0]);
+		return -EINVAL;
+	}
 
 	helper_path("walloff-console", bin);
 	cell_path(&s->cell, CELL_SOCK, "vnc.sock", vnc);
 	cell_path(&s->cell, CELL_SOCK, "serial.sock", serial);
-	cell_path(&s->cell, CELL_STATE, "console", dir);
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return err_set(e, errno, "%s: %s", dir, strerror(errno));
-	if (drop && chown(dir, uid, gid))
-		return err_set(e, errno, "chown %s: %s", dir, strerror(errno));
+	cell_path(&s->cell, CELL_RUN, "console-keys", keys);
 	strv_push(&a, bin);
 	strv_push(&a, "--listen");
 	strv_pushf(&a, "%u.%u.%u.%u:%u", p->listen_addr >> 24,
@@ -481,9 +602,9 @@ static int start_console(struct sup *s, bool drop, uid_t uid, gid_t gid,
 	strv_push(&a, "--cell");
 	strv_push(&a, p->name);
 	strv_push(&a, "--keys");
-	strv_push(&a, p->keys);
-	strv_push(&a, "--state-dir");
-	strv_push(&a, dir);
+	strv_push(&a, keys);
+	strv_push(&a, "--key-fd");
+	strv_pushf(&a, "%d", HELPER_FD_READY + 1);
 	strv_push(&a, "--clipboard");
 	strv_push(&a, p->clipboard == CLIPBOARD_TO_GUEST ? "to-guest" : "none");
 	strv_push(&a, "--handshake-timeout");
@@ -492,14 +613,20 @@ static int start_console(struct sup *s, bool drop, uid_t uid, gid_t gid,
 	strv_pushf(&a, "%u", p->max_sessions);
 	strv_push(&a, "--idle-timeout");
 	strv_pushf(&a, "%u", p->idle_timeout_s);
-	pid = helper_start(&a, audit_fd(s->audit), drop, uid, gid,
+	kfd = (struct spawn_fd){ kp[0], HELPER_FD_READY + 1 };
+	pid = helper_start(&a, audit_fd(s->audit), &kfd, 1, drop, uid, gid,
 			   s->helper_log, e);
+	close(kp[0]);
 	strv_free(&a);
 	if (pid < 0)
 		return (int)pid;
 	s->console = pid;
-	audit(s, "console-started", json_pack("{s:i, s:i}", "pid", (int)pid,
-					      "port", (int)p->listen_port));
+	audit(s, "console-started", json_pack("{s:i, s:i, s:s, s:b}", "pid",
+					      (int)pid, "port", (int)p->listen_port,
+					      "server_key", fpr, "key_created",
+					      created));
+	say("console: encrypted proxy on port %u, server key %s", p->listen_port,
+	    fpr);
 	return 0;
 }
 
@@ -519,7 +646,8 @@ static void stop_helpers(struct sup *s)
 	}
 }
 
-int supervisor_run(const struct profile *p)
+int supervisor_run(const struct profile *p, const char *accept_risk,
+		   const char *fails)
 {
 	struct sup sup = { .p = p, .qemu = -1, .sfd = -1, .tfd = -1,
 			    .helper_log = -1 };
@@ -581,6 +709,13 @@ int supervisor_run(const struct profile *p)
 				    p->path, "profile_sha256", pdigest,
 				    "version", WALLOFF_VERSION, "qemu",
 				    qemu_bin(), "uid", (int)getuid()));
+	if (accept_risk) {
+		audit(s, "accept-risk", json_pack("{s:s, s:s, s:s}", "reason",
+						  accept_risk, "controls", fails,
+						  "user", getenv("SUDO_USER") ?
+						  getenv("SUDO_USER") : ""));
+		say("running despite review FAILs (%s): %s", fails, accept_risk);
+	}
 	if (getenv("WALLOFF_QEMU"))
 		audit(s, "qemu-override", json_pack("{s:s}", "qemu", qemu_bin()));
 

@@ -17,16 +17,21 @@ enum run_exit {
 	RUN_IMAGE = 5,		/* base image does not match its sha256 pin */
 	RUN_FORCED = 6,		/* guest ignored the power button: QEMU was quit */
 	RUN_CRASHED = 7,	/* QEMU died without the guest powering off */
-	RUN_DISK = 8,		/* encrypted disk: key missing, wrong or damaged */
-	RUN_STALE = 9,		/* dormant or unreviewed cell, on-stale = refuse */
+	RUN_REVIEW = 8,		/* security review FAILs, no --accept-risk */
+	RUN_DISK = 9,		/* encrypted disk: key missing, wrong or damaged */
+	RUN_STALE = 10,		/* dormant or unreviewed cell, on-stale = refuse */
 };
 
 /**
  * supervisor_run() - start, verify, run and stop a cell
  * @p:		validated profile, with files present
+ * @accept_risk: reason the invoking admin gave for running despite FAILs
+ *		in the security review, or NULL
+ * @fails:	the failing control ids (with @accept_risk)
  *
  * Return: an enum run_exit value
  */
-int supervisor_run(const struct profile *p);
+int supervisor_run(const struct profile *p, const char *accept_risk,
+		   const char *fails);
 
 #endif /* WALLOFF_SUPERVISOR_H */

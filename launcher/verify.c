@@ -16,6 +16,12 @@
  *   query-vnc                unix socket in RUN, or disabled
  *   query-cpus-fast, query-memory-size-summary
  *
+ * Under -S the firmware has not numbered bridged buses yet, so query-pci
+ * shows bus 0 only; a device behind a bridge is still caught, twice: the
+ * bridge itself is an unexpected PCI function on bus 0, and every device
+ * created from the command line (named or not) shows up in the qom-list
+ * checks.
+ *
  * Everything QEMU says is treated as untrusted JSON: each member is type
  * checked, lists are bounded (MAX_ITEMS) and strings are copied bounded. Any
  * difference is a "problem"; one problem fails the verification.

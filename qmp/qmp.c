@@ -3,7 +3,7 @@
  * qmp.c - QMP connection: handshake, commands, events, deadlines
  *
  * The socket is non-blocking. All reading goes through one loop,
- * pump(): poll until readable or the deadline, read() what is there (EINTR
+ * qmp_pump(): poll until readable or the deadline, read() what is there (EINTR
  * retried, partial reads normal), feed the bytes to the bounded framer
  * (stream.c) and handle each message:
  *
@@ -17,7 +17,8 @@
  * in flight, is a protocol error: QEMU answers in order, so an unexpected id
  * means the peer is not the QEMU we talk to. Writes also poll with the
  * deadline and resume after partial writes (MSG_NOSIGNAL: a dead peer gives
- * EPIPE, not a signal).
+ * EPIPE, not a signal); while a write waits, incoming messages are read and
+ * handled, so neither side can block the other by writing.
  *
  * The event queue is a ring of at most max_events objects; when full the
  * oldest is dropped and counted, so memory stays bounded whatever QEMU
@@ -46,6 +47,9 @@
 #define QMP_READ_CHUNK 16384
 /* Pause between connect attempts while QEMU has not created its socket. */
 #define QMP_CONNECT_RETRY_MS 20
+/* Reads per qmp_dispatch() call (1 MiB): a peer that never stops writing
+ * must not keep the caller's event loop from its other file descriptors. */
+#define QMP_DISPATCH_MAX_READS 64
 
 int64_t qmp_now_ms(void)
 {
@@ -140,9 +144,8 @@ void qmp_deliver_events(struct qmp *q)
 		return;
 	q->delivering = true;
 	while (q->cb && (ev = qmp_event_pop(q))) {
-		q->cb(q->cb_opaque, json_string_value(json_object_get(ev,
-								"event")),
-		      ev);
+		q->cb(q->cb_opaque,
+		      json_string_value(json_object_get(ev, "event")), ev);
 		json_decref(ev);
 	}
 	q->delivering = false;
@@ -181,8 +184,10 @@ static int handle_msg(struct qmp *q, json_t *msg, struct err *e)
 		queue_event(q, msg);
 		return 0;
 	}
-	if (json_object_get(msg, "QMP"))
+	if (json_object_get(msg, "QMP")) {
+		json_decref(msg);
 		return err_set(e, EPROTO, "QMP greeting in mid-session");
+	}
 	if (!json_object_get(msg, "return") && !json_object_get(msg, "error"))
 		goto bad;
 	if (!q->pending_id || !json_is_integer(id) ||
@@ -247,18 +252,26 @@ static int read_some(struct qmp *q, struct err *e)
 int qmp_pump(struct qmp *q, int64_t deadline, bool (*done)(struct qmp *),
 	     struct err *e)
 {
-	struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+	struct pollfd pfd = {.fd = q->fd, .events = POLLIN};
 	int ret;
 
 	ret = qmp_check_usable(q, e);
 	if (ret < 0)
 		return ret;
 	while (!done(q)) {
+		/* Checked before poll: a peer flooding events keeps the socket
+		 * readable forever, and must still hit the deadline. */
+		if (qmp_now_ms() >= deadline) {
+			ret = err_set(e, ETIMEDOUT,
+				      "QMP peer silent past the timeout");
+			goto out;
+		}
 		ret = poll(&pfd, 1, ms_left(deadline));
 		if (ret < 0) {
 			if (errno == EINTR)
 				continue;
-			ret = err_set(e, errno, "QMP poll: %s", strerror(errno));
+			ret =
+			    err_set(e, errno, "QMP poll: %s", strerror(errno));
 			goto out;
 		}
 		if (ret == 0) {
@@ -278,7 +291,10 @@ out:
 static int write_all(struct qmp *q, const char *buf, size_t len,
 		     int64_t deadline, struct err *e)
 {
-	struct pollfd pfd = { .fd = q->fd, .events = POLLOUT };
+	/* Also POLLIN: if QEMU stops reading until we read its output (a
+	 * burst of events), we must drain it instead of waiting for each
+	 * other until the deadline. */
+	struct pollfd pfd = {.fd = q->fd, .events = POLLOUT | POLLIN};
 	ssize_t n;
 	int ret;
 
@@ -294,6 +310,9 @@ static int write_all(struct qmp *q, const char *buf, size_t len,
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return err_set(e, errno, "QMP write: %s",
 				       strerror(errno));
+		if (qmp_now_ms() >= deadline)
+			return err_set(e, ETIMEDOUT,
+				       "QMP peer not reading past the timeout");
 		ret = poll(&pfd, 1, ms_left(deadline));
 		if (ret < 0 && errno != EINTR)
 			return err_set(e, errno, "QMP poll: %s",
@@ -301,6 +320,11 @@ static int write_all(struct qmp *q, const char *buf, size_t len,
 		if (ret == 0)
 			return err_set(e, ETIMEDOUT,
 				       "QMP peer not reading past the timeout");
+		if (ret > 0 && (pfd.revents & (POLLIN | POLLHUP))) {
+			ret = read_some(q, e);
+			if (ret < 0)
+				return ret;
+		}
 	}
 	return 0;
 }
@@ -410,13 +434,13 @@ static bool never(struct qmp *q)
 
 int qmp_dispatch(struct qmp *q, struct err *e)
 {
-	int ret;
+	int ret, i;
 
 	ret = qmp_check_usable(q, e);
 	if (ret < 0)
 		goto out;
-	/* Zero deadline: take what is there now; silence is not an error. */
-	for (;;) {
+	/* Take what is there now; silence is not an error. */
+	for (i = 0; i < QMP_DISPATCH_MAX_READS; i++) {
 		ret = read_some(q, e);
 		if (ret <= 0)
 			break;
@@ -432,7 +456,7 @@ out:
 
 int qmp_wait_eof(struct qmp *q, int64_t deadline, struct err *e)
 {
-	struct err tmp = { 0 };
+	struct err tmp = {0};
 	int ret;
 
 	ret = qmp_pump(q, deadline, never, &tmp);
@@ -477,8 +501,8 @@ static int read_greeting(struct qmp *q, int64_t deadline, struct err *e)
 	if (maj < 0 || min < 0 || mic < 0 || maj > 9999 || min > 9999 ||
 	    mic > 9999)
 		return err_set(e, EPROTO, "QMP greeting: bad version");
-	snprintf(q->version, sizeof(q->version), "%d.%d.%d", (int)maj,
-		 (int)min, (int)mic);
+	snprintf(q->version, sizeof(q->version), "%d.%d.%d", (int)maj, (int)min,
+		 (int)mic);
 	q->caps = json_incref(caps);
 	return 0;
 }
@@ -524,7 +548,7 @@ fail:
 struct qmp *qmp_connect(const char *sock_path, int timeout_ms, struct err *e)
 {
 	int64_t deadline = qmp_deadline(timeout_ms);
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct qmp *q;
 	int fd, left;
 
@@ -535,7 +559,11 @@ struct qmp *qmp_connect(const char *sock_path, int timeout_ms, struct err *e)
 	}
 	strcpy(sa.sun_path, sock_path);
 	for (;;) {
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		/* Non-blocking: a full backlog (QEMU busy with another client)
+		 * gives EAGAIN and a retry instead of blocking past the
+		 * deadline. */
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			    0);
 		if (fd < 0) {
 			err_set(e, errno, "socket: %s", strerror(errno));
 			return NULL;

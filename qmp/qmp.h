@@ -73,7 +73,8 @@ struct qmp;
  *		json_incref() it to keep it
  *
  * Called from qmp_dispatch(), qmp_execute() and the helpers, after they have
- * finished reading; the callback may call qmp_execute() itself.
+ * finished reading; the callback may call qmp_execute() itself, but not
+ * qmp_close() (close after the call that delivered the event returns).
  */
 typedef void qmp_event_fn(void *opaque, const char *name, json_t *event);
 
@@ -226,21 +227,21 @@ int qmp_execute(struct qmp *q, const char *cmd, json_t *args, int timeout_ms,
 
 struct qmp_status {
 	bool running;
-	char status[32];	/* "prelaunch", "running", "paused", ... */
+	char status[32]; /* "prelaunch", "running", "paused", ... */
 };
 
 struct qmp_pci_dev {
 	int bus, slot, function;
-	int class_code;		/* class_info.class, e.g. 0x0200 */
+	int class_code; /* class_info.class, e.g. 0x0200 */
 	int vendor_id, device_id;
 	char qdev_id[QMP_NAME_MAX];	/* "" when QEMU made the device */
-	char description[QMP_NAME_MAX];	/* class_info.desc, may be "" */
+	char description[QMP_NAME_MAX]; /* class_info.desc, may be "" */
 };
 
 struct qmp_block {
-	char device[QMP_NAME_MAX];	/* "" for -blockdev/-device disks */
+	char device[QMP_NAME_MAX]; /* "" for -blockdev/-device disks */
 	char qdev[QMP_NAME_MAX];
-	char node_name[QMP_NAME_MAX];	/* of the inserted medium */
+	char node_name[QMP_NAME_MAX]; /* of the inserted medium */
 	char file[QMP_FILE_MAX];
 	char drv[32];
 	bool ro, removable, inserted;

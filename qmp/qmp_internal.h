@@ -20,27 +20,27 @@
 struct qmp {
 	int fd;
 	struct qmp_stream in;
-	json_t *greeting;		/* first message, once read */
-	json_t *caps;			/* greeting's capabilities array */
+	json_t *greeting; /* first message, once read */
+	json_t *caps;	  /* greeting's capabilities array */
 	char version[QMP_VERSION_MAX];
-	int timeout_ms;			/* for the typed helpers */
+	int timeout_ms; /* for the typed helpers */
 
-	long long next_id;		/* id of the next command */
-	long long pending_id;		/* command in flight, 0 if none */
-	json_t *reply;			/* its reply, once read */
+	long long next_id;    /* id of the next command */
+	long long pending_id; /* command in flight, 0 if none */
+	json_t *reply;	      /* its reply, once read */
 
-	json_t **evq;			/* ring of max_events events */
+	json_t **evq; /* ring of max_events events */
 	size_t ev_head, ev_len;
 	unsigned max_events;
 	unsigned long dropped;
 	qmp_event_fn *cb;
 	void *cb_opaque;
-	bool delivering;		/* inside qmp_deliver_events() */
+	bool delivering; /* inside qmp_deliver_events() */
 
-	char watch_job[QMP_JOB_ID_MAX];	/* job whose conclusion we wait for */
+	char watch_job[QMP_JOB_ID_MAX]; /* job whose conclusion we wait for */
 	bool watch_done;
 
-	bool broken;			/* a fatal error happened */
+	bool broken; /* a fatal error happened */
 	char broken_msg[ERR_MSG_MAX];
 };
 

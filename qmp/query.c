@@ -39,8 +39,8 @@ static int get_str(json_t *obj, const char *key, char *dst, size_t size,
 		return 0;
 	s = json_string_value(v);
 	if (!s)
-		return err_set(e, EPROTO, "QMP reply: '%s' missing or not a "
-			       "string", key);
+		return err_set(e, EPROTO,
+			       "QMP reply: '%s' missing or not a string", key);
 	if (json_string_length(v) >= size)
 		return err_set(e, EPROTO, "QMP reply: '%s' longer than %zu",
 			       key, size - 1);
@@ -55,8 +55,9 @@ static int get_int(json_t *obj, const char *key, int min, int max, int *dst,
 	json_int_t i;
 
 	if (!json_is_integer(v))
-		return err_set(e, EPROTO, "QMP reply: '%s' missing or not an "
-			       "integer", key);
+		return err_set(e, EPROTO,
+			       "QMP reply: '%s' missing or not an integer",
+			       key);
 	i = json_integer_value(v);
 	if (i < min || i > max)
 		return err_set(e, EPROTO, "QMP reply: '%s' out of range", key);
@@ -73,8 +74,8 @@ static int get_bool(json_t *obj, const char *key, bool optional, bool *dst,
 	if (!v && optional)
 		return 0;
 	if (!json_is_boolean(v))
-		return err_set(e, EPROTO, "QMP reply: '%s' missing or not a "
-			       "boolean", key);
+		return err_set(e, EPROTO,
+			       "QMP reply: '%s' missing or not a boolean", key);
 	*dst = json_is_true(v);
 	return 0;
 }
@@ -142,19 +143,20 @@ static int pci_device(json_t *d, struct pci_list *l, struct err *e)
 	    (ret = get_int(d, "slot", 0, 31, &p->slot, e)) < 0 ||
 	    (ret = get_int(d, "function", 0, 7, &p->function, e)) < 0 ||
 	    (ret = get_int(ci, "class", 0, 0xffff, &p->class_code, e)) < 0 ||
-	    (ret = get_str(ci, "desc", p->description,
-			   sizeof(p->description), true, e)) < 0 ||
+	    (ret = get_str(ci, "desc", p->description, sizeof(p->description),
+			   true, e)) < 0 ||
 	    (ret = get_int(id, "vendor", 0, 0xffff, &p->vendor_id, e)) < 0 ||
 	    (ret = get_int(id, "device", 0, 0xffff, &p->device_id, e)) < 0 ||
-	    (ret = get_str(d, "qdev_id", p->qdev_id, sizeof(p->qdev_id),
-			   false, e)) < 0)
+	    (ret = get_str(d, "qdev_id", p->qdev_id, sizeof(p->qdev_id), false,
+			   e)) < 0)
 		return err_prefix(e, "query-pci");
 	l->n++;
 	br = json_object_get(d, "pci_bridge");
 	if (!br)
 		return 0;
 	if (!json_is_object(br))
-		return err_set(e, EPROTO, "query-pci: pci_bridge not an object");
+		return err_set(e, EPROTO,
+			       "query-pci: pci_bridge not an object");
 	/* No "devices" before the firmware numbered the secondary bus. */
 	if (!json_object_get(br, "devices"))
 		return 0;
@@ -179,7 +181,7 @@ static int pci_devices(json_t *devs, struct pci_list *l, struct err *e)
 int qmp_query_pci(struct qmp *q, struct qmp_pci_dev **devs, size_t *n,
 		  struct err *e)
 {
-	struct pci_list l = { 0 };
+	struct pci_list l = {0};
 	json_t *r = NULL;
 	size_t i;
 	int ret;
@@ -198,7 +200,8 @@ int qmp_query_pci(struct qmp *q, struct qmp_pci_dev **devs, size_t *n,
 		json_t *bus = json_array_get(r, i);
 
 		if (!json_is_object(bus)) {
-			ret = err_set(e, EPROTO, "query-pci: bus not an object");
+			ret =
+			    err_set(e, EPROTO, "query-pci: bus not an object");
 			goto out;
 		}
 		ret = pci_devices(json_object_get(bus, "devices"), &l, e);
@@ -224,24 +227,25 @@ static int block_one(json_t *b, struct qmp_block *blk, struct err *e)
 
 	if (!json_is_object(b))
 		return err_set(e, EPROTO, "query-block: entry not an object");
-	if ((ret = get_str(b, "device", blk->device, sizeof(blk->device),
-			   false, e)) < 0 ||
-	    (ret = get_str(b, "qdev", blk->qdev, sizeof(blk->qdev), true,
+	if ((ret = get_str(b, "device", blk->device, sizeof(blk->device), false,
 			   e)) < 0 ||
+	    (ret = get_str(b, "qdev", blk->qdev, sizeof(blk->qdev), true, e)) <
+		0 ||
 	    (ret = get_bool(b, "removable", false, &blk->removable, e)) < 0)
 		return ret;
 	ins = json_object_get(b, "inserted");
 	if (!ins)
 		return 0;
 	if (!json_is_object(ins))
-		return err_set(e, EPROTO, "query-block: inserted not an object");
+		return err_set(e, EPROTO,
+			       "query-block: inserted not an object");
 	blk->inserted = true;
 	if ((ret = get_str(ins, "node-name", blk->node_name,
 			   sizeof(blk->node_name), true, e)) < 0 ||
 	    (ret = get_str(ins, "file", blk->file, sizeof(blk->file), false,
 			   e)) < 0 ||
-	    (ret = get_str(ins, "drv", blk->drv, sizeof(blk->drv), false,
-			   e)) < 0 ||
+	    (ret = get_str(ins, "drv", blk->drv, sizeof(blk->drv), false, e)) <
+		0 ||
 	    (ret = get_bool(ins, "ro", false, &blk->ro, e)) < 0)
 		return ret;
 	return 0;
@@ -318,7 +322,8 @@ int qmp_query_chardev(struct qmp *q, struct qmp_chardev **chs, size_t *n,
 	for (i = 0; i < len; i++) {
 		c = json_array_get(r, i);
 		if (!json_is_object(c)) {
-			ret = err_set(e, EPROTO, "query-chardev: not an object");
+			ret =
+			    err_set(e, EPROTO, "query-chardev: not an object");
 			goto out;
 		}
 		if ((ret = get_str(c, "label", v[i].label, sizeof(v[i].label),
@@ -372,8 +377,13 @@ int qmp_quit(struct qmp *q, struct err *e)
 	int ret;
 
 	ret = qmp_execute_until(q, "quit", NULL, deadline, NULL, e);
-	if (ret == 0)
+	/* QEMU may close the socket before its reply reaches us. */
+	if (ret == -ECONNRESET) {
+		err_clear(e);
+		ret = 0;
+	} else if (ret == 0) {
 		ret = qmp_wait_eof(q, deadline, e);
+	}
 	qmp_deliver_events(q);
 	return ret;
 }
@@ -418,7 +428,8 @@ static int job_result(struct qmp *q, const char *job_id, int64_t deadline,
 		goto out;
 	}
 	ret = err_set(e, EPROTO, "query-jobs: job %s not listed", job_id);
-	json_array_foreach(jobs, i, j) {
+	json_array_foreach(jobs, i, j)
+	{
 		id = json_string_value(json_object_get(j, "id"));
 		if (!id || strcmp(id, job_id))
 			continue;
@@ -444,7 +455,7 @@ static int snapshot_job(struct qmp *q, const char *cmd, const char *job_id,
 {
 	int64_t deadline = qmp_deadline(timeout_ms);
 	json_t *args = NULL, *devs = NULL;
-	struct err dismiss_err = { 0 };
+	struct err dismiss_err = {0};
 	size_t i;
 	int ret, r2;
 
@@ -465,8 +476,8 @@ static int snapshot_job(struct qmp *q, const char *cmd, const char *job_id,
 		}
 	}
 	if (json_object_set(args, "devices", devs) < 0 ||
-	    (vmstate && json_object_set_new(args, "vmstate",
-					    json_string(vmstate)) < 0)) {
+	    (vmstate &&
+	     json_object_set_new(args, "vmstate", json_string(vmstate)) < 0)) {
 		ret = err_set(e, EINVAL, "%s: bad arguments", cmd);
 		goto out;
 	}
@@ -485,8 +496,8 @@ static int snapshot_job(struct qmp *q, const char *cmd, const char *job_id,
 	if (ret < 0 && ret != -EREMOTEIO)
 		goto out;
 	r2 = qmp_execute_until(q, "job-dismiss",
-			       json_pack("{s:s}", "id", job_id), deadline,
-			       NULL, &dismiss_err);
+			       json_pack("{s:s}", "id", job_id), deadline, NULL,
+			       &dismiss_err);
 	if (ret == 0 && r2 < 0) {
 		ret = r2;
 		if (e)

@@ -30,6 +30,9 @@
 
 /* First allocation: enough for every reply but query-pci/-block/-schema. */
 #define STREAM_INITIAL_CAP 4096
+/* A buffer grown past this for one big reply is freed after it, so a
+ * connection does not keep megabytes for its lifetime. */
+#define STREAM_KEEP_CAP (64 * 1024)
 
 void qmp_stream_init(struct qmp_stream *s, size_t max_msg, unsigned max_depth)
 {
@@ -52,6 +55,11 @@ bool qmp_stream_pending(const struct qmp_stream *s)
 
 static void reset_line(struct qmp_stream *s)
 {
+	if (s->cap > STREAM_KEEP_CAP) {
+		free(s->buf);
+		s->buf = NULL;
+		s->cap = 0;
+	}
 	s->len = 0;
 	s->depth = 0;
 	s->in_str = false;
@@ -61,8 +69,8 @@ static void reset_line(struct qmp_stream *s)
 static int append(struct qmp_stream *s, char c, struct err *e)
 {
 	if (s->len >= s->max_msg)
-		return err_set(e, EMSGSIZE,
-			       "QMP message longer than %zu bytes", s->max_msg);
+		return err_set(e, EMSGSIZE, "QMP message longer than %zu bytes",
+			       s->max_msg);
 	if (s->len == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : STREAM_INITIAL_CAP;
 		char *b;
@@ -71,8 +79,8 @@ static int append(struct qmp_stream *s, char c, struct err *e)
 			cap = s->max_msg;
 		b = realloc(s->buf, cap);
 		if (!b)
-			return err_set(e, ENOMEM, "QMP message buffer: %zu bytes",
-				       cap);
+			return err_set(e, ENOMEM,
+				       "QMP message buffer: %zu bytes", cap);
 		s->buf = b;
 		s->cap = cap;
 	}

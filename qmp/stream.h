@@ -19,15 +19,15 @@
 #include "err.h"
 
 struct qmp_stream {
-	char *buf;		/* the line received so far */
-	size_t len;		/* bytes in buf */
-	size_t cap;		/* allocated size of buf */
-	size_t max_msg;		/* longest accepted line, without newline */
-	unsigned max_depth;	/* deepest accepted [ / { nesting */
-	unsigned depth;		/* nesting at the current position */
-	bool in_str;		/* inside a JSON string */
-	bool esc;		/* previous byte was a backslash in a string */
-	bool failed;		/* a framing error happened: nothing more */
+	char *buf;	    /* the line received so far */
+	size_t len;	    /* bytes in buf */
+	size_t cap;	    /* allocated size of buf */
+	size_t max_msg;	    /* longest accepted line, without newline */
+	unsigned max_depth; /* deepest accepted [ / { nesting */
+	unsigned depth;	    /* nesting at the current position */
+	bool in_str;	    /* inside a JSON string */
+	bool esc;	    /* previous byte was a backslash in a string */
+	bool failed;	    /* a framing error happened: nothing more */
 };
 
 /**

@@ -11,6 +11,7 @@ PKGS=(
 	# libraries
 	libsodium-dev libslirp-dev libnftnl-dev libmnl-dev libjansson-dev
 	libinih-dev libseccomp-dev libcmocka-dev libglib2.0-dev
+	zlib1g-dev
 	# runtime
 	qemu-system-x86 qemu-utils
 	# test guest builder (images-docs/mkguest.sh)

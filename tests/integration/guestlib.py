@@ -265,8 +265,15 @@ _QCODES = {" ": ("spc", False), "\n": ("ret", False), "-": ("minus", False),
            "(": ("9", True), ")": ("0", True), "&": ("7", True)}
 
 
-def type_keys(qmp, text):
-    """Type text on the guest's PS/2 keyboard (the VGA console) over QMP."""
+def type_keys(qmp, text, pace=0.02):
+    """Type text on the guest's PS/2 keyboard (the VGA console) over QMP.
+
+    The emulated i8042 holds only a few scancodes; a guest that is slow to
+    drain it (a loaded TCG host) loses keys typed faster than a person
+    would. There is no event for "key consumed", so keys are paced like a
+    typist's; callers that must not depend on it check the effect and
+    retype (see test_guest_console.py).
+    """
     for ch in text:
         if ch.isascii() and (ch.isdigit() or ch.islower()):
             code, shift = ch, False
@@ -282,6 +289,7 @@ def type_keys(qmp, text):
         qmp.execute("input-send-event", {"events": [
             {"type": "key", "data": {"down": down, "key": {
                 "type": "qcode", "data": k}}} for k, down in keys]})
+        time.sleep(pace)
 
 
 def _opt(value):

@@ -11,7 +11,7 @@
 2. Control: bare QEMU with a plain (unencrypted) qcow2 overlay, same
    write: the marker IS in that overlay's bytes.
 3. The cell starts again and the guest reads its marker back (persistent).
-4. Refusals, each with exit 8, a clear message, an audit record, and the
+4. Refusals, each with exit 9, a clear message, an audit record, and the
    overlay and key unchanged: wrong key, damaged key, missing key, and a
    missing overlay whose key exists.
 """
@@ -98,8 +98,8 @@ def refused(t, cell, what, want):
     rc = cell.wait(60)
     after = (digest(ovl) if os.path.exists(ovl) else None,
              digest(key) if os.path.exists(key) else None)
-    t.ok(rc == 8 and want in cell.output,
-         f"{what}: exit 8 with a clear message", f"rc={rc} {cell.output}")
+    t.ok(rc == 9 and want in cell.output,
+         f"{what}: exit 9 with a clear message", f"rc={rc} {cell.output}")
     t.ok(before == after, f"{what}: overlay and key unchanged")
     new = [r["event"] for r in cell.audit()[n:]]
     t.ok("disk-refused" in new and "qemu-started" not in new,

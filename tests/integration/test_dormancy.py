@@ -5,7 +5,7 @@
 1. A first start records STATE/dormancy.json (last run, base and profile
    sha256).
 2. last_run is moved 100 days back: with on-stale = refuse the start is
-   refused (exit 9, the reason on stderr, a "stale" audit record) and
+   refused (exit 10, the reason on stderr, a "stale" audit record) and
    dormancy.json is byte-for-byte unchanged; QEMU never starts.
 3. A changed profile is refused the same way ("profile changed").
 4. A review record (STATE/review.json, as `walloff review --ack` writes it)
@@ -63,8 +63,8 @@ def refused(t, cell, what, want):
     rc = cell.wait(60)
     new = cell.audit()[n:]
     stale = [r for r in new if r["event"] == "stale"]
-    t.ok(rc == 9 and want in cell.output and "refuse" in cell.output,
-         f"{what}: refused with exit 9 and the reason", cell.output)
+    t.ok(rc == 10 and want in cell.output and "refuse" in cell.output,
+         f"{what}: refused with exit 10 and the reason", cell.output)
     t.ok(stale and stale[0]["details"]["action"] == "refuse" and
          want in stale[0]["details"]["reason"], f"{what}: audited", new)
     t.ok("qemu-started" not in [r["event"] for r in new],

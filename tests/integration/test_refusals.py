@@ -97,6 +97,28 @@ def invalid(t):
         cell.cleanup()
 
 
+def review_gate(t):
+    # A review date in the future FAILs the review-date control.
+    cell = celllib.Cell("it-risk", cell={"reviewed": "2999-01-01"})
+    try:
+        r = cell.cmd("run", cell.profile)
+        t.ok(r.returncode == 8 and "review-date" in r.stderr and
+             "--accept-risk" in r.stderr,
+             "review FAIL: refused with exit 8, naming the control", r.stderr)
+        t.ok(cell.events() == [], "review FAIL: nothing started", cell.events())
+        cell.start("--accept-risk", "vendor patch pending, ticket 42")
+        ser = cell.serial(timeout=60)
+        ser.wait_for(guestlib.READY, 90)
+        rec = cell.first("accept-risk")
+        t.ok(rec and rec["details"]["reason"] == "vendor patch pending, ticket 42"
+             and rec["details"]["controls"] == "review-date",
+             "--accept-risk: runs, reason and failing controls audited", rec)
+        cell.cmd("stop", "it-risk", timeout=90)
+        t.ok(cell.wait(60) == 0, "--accept-risk: cell stops cleanly", cell.output)
+    finally:
+        cell.cleanup()
+
+
 def supervisor_killed(t):
     cell = celllib.Cell("it-kill")
     try:
@@ -125,7 +147,8 @@ def supervisor_killed(t):
 
 def main():
     t = celllib.Checks()
-    for f in (tampered, forbidden_device, unavailable, invalid, supervisor_killed):
+    for f in (tampered, forbidden_device, unavailable, invalid, review_gate,
+              supervisor_killed):
         try:
             f(t)
         except Exception as e:

@@ -12,7 +12,7 @@ and event-<NAME>.json per event. Run it by hand when QEMU changes:
 
 The unit tests' fake server replays these files with the client's "id".
 """
-import json, os, socket, subprocess, sys, tempfile, time
+import json, os, shutil, socket, subprocess, sys, tempfile, time
 
 qemu = sys.argv[1] if len(sys.argv) > 1 else "/usr/bin/qemu-system-x86_64"
 out = sys.argv[2] if len(sys.argv) > 2 else os.path.join(
@@ -144,4 +144,5 @@ cmd("system_powerdown", "system_powerdown",
 cmd("device_del", "device_del", {"id": "nic1"})
 cmd("quit", "quit", wait_event=lambda m: m["event"] == "SHUTDOWN")
 p.wait(timeout=20)
+shutil.rmtree(tmp)
 print("recorded:", " ".join(sorted(os.listdir(out))))

@@ -1,0 +1,423 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * client.c - the client end of a console session (used by walloff connect)
+ *
+ * Blocking I/O with poll() deadlines: the client serves one person, so
+ * simplicity wins over an event loop. The Noise_XX handshake runs as
+ * initiator; after message 2 the server's static key is known and, if the
+ * caller pinned one, compared in constant time before we reveal our own
+ * identity in message 3 (a wrong server never learns who tried to log
+ * in). Then the server speaks first: HELLO (version, cell, role) or CLOSE
+ * with a reason such as "key not authorized".
+ *
+ * Received frames are reassembled in a fixed reader and decrypted in
+ * place; sends are sealed in place in one frame buffer. Any decryption
+ * failure ends the session (the caller gets -EBADMSG and must close).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "client.h"
+#include "session.h"
+
+/* How long closing a channel waits for the server's confirmation. */
+#define CLIENT_CLOSE_WAIT_MS 5000
+/* Raw bytes read ahead from the socket. */
+#define CLIENT_INBUF 65536
+
+struct console_client {
+	int fd;
+	struct noise_cipher tx, rx;
+	size_t inoff, inlen;
+	struct noise_frame_reader fr;
+	uint8_t in[CLIENT_INBUF];
+	uint8_t frame[SESSION_FRAME_MAX];
+};
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int send_all(int fd, const uint8_t *p, size_t n, struct err *e)
+{
+	ssize_t w;
+
+	while (n) {
+		w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return err_set(e, errno ? errno : EPIPE, "send: %s",
+				       strerror(errno));
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Read until one frame is complete. Return 1 (frame in c->fr), 0 on
+ * timeout, -errno on error or EOF (-ECONNRESET).
+ */
+static int read_frame(struct console_client *c, int timeout_ms, struct err *e)
+{
+	long long deadline = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	size_t used;
+	ssize_t n;
+	int r, left;
+
+	for (;;) {
+		while (c->inoff < c->inlen) {
+			r = noise_frame_feed(&c->fr, c->in + c->inoff,
+					     c->inlen - c->inoff, &used, e);
+			if (r < 0)
+				return r;
+			c->inoff += used;
+			if (r)
+				return 1;
+		}
+		left = timeout_ms < 0 ? -1 : (int)(deadline - now_ms());
+		if (timeout_ms >= 0 && left < 0)
+			left = 0;
+		r = poll(&pfd, 1, left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return err_set(e, errno, "poll: %s", strerror(errno));
+		if (!r)
+			return 0;
+		n = recv(c->fd, c->in, sizeof(c->in), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return err_set(e, errno, "recv: %s", strerror(errno));
+		if (!n)
+			return err_set(e, ECONNRESET,
+				       "the server closed the connection");
+		c->inoff = 0;
+		c->inlen = (size_t)n;
+	}
+}
+
+static int tcp_connect(const char *host, unsigned port, int timeout_ms,
+		       struct err *e)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL,
+			*a;
+	char ps[16];
+	int fd = -1, r, one = 1;
+
+	snprintf(ps, sizeof(ps), "%u", port);
+	r = getaddrinfo(host, ps, &hints, &ai);
+	if (r)
+		return err_set(e, EHOSTUNREACH, "%s: %s", host, gai_strerror(r));
+	for (a = ai; a; a = a->ai_next) {
+		struct pollfd pfd;
+		socklen_t sl = sizeof(r);
+
+		fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC |
+						  SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			continue;
+		if (connect(fd, a->ai_addr, a->ai_addrlen) &&
+		    errno != EINPROGRESS)
+			goto next;
+		pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+		if (poll(&pfd, 1, timeout_ms) != 1)
+			goto next;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &r, &sl) || r)
+			goto next;
+		/* blocking from now on; deadlines come from poll() */
+		fcntl(fd, F_SETFL, 0);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		freeaddrinfo(ai);
+		return fd;
+next:
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return err_set(e, ECONNREFUSED, "cannot connect to %s:%u", host, port);
+}
+
+static int send_hs(struct console_client *c, struct noise_handshake *hs,
+		   struct err *e)
+{
+	long r = noise_write_message(hs, NULL, 0, c->frame + NOISE_FRAME_HDR,
+				     NOISE_MAX_MSG, e);
+
+	if (r < 0)
+		return (int)r;
+	c->frame[0] = (uint8_t)(r >> 8);
+	c->frame[1] = (uint8_t)r;
+	return send_all(c->fd, c->frame, (size_t)r + NOISE_FRAME_HDR, e);
+}
+
+static void parse_hello(struct console_info *info, const uint8_t *d, size_t n)
+{
+	char text[512], *line, *save = NULL;
+
+	if (n >= sizeof(text))
+		n = sizeof(text) - 1;
+	memcpy(text, d, n);
+	text[n] = '\0';
+	for (line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, "cell ", 5))
+			snprintf(info->cell, sizeof(info->cell), "%s", line + 5);
+		else if (!strncmp(line, "role ", 5))
+			snprintf(info->role, sizeof(info->role), "%s", line + 5);
+	}
+}
+
+/* Copy a peer-supplied reason into an error, printable characters only. */
+static int reason_err(struct err *e, int code, const char *what,
+		      const uint8_t *d, long n)
+{
+	char r[SESSION_REASON_MAX + 1];
+	long i;
+
+	if (n > SESSION_REASON_MAX)
+		n = SESSION_REASON_MAX;
+	for (i = 0; i < n; i++)
+		r[i] = d[i] >= 0x20 && d[i] < 0x7f ? (char)d[i] : '?';
+	r[n] = '\0';
+	return err_set(e, code, "%s: %s", what, r);
+}
+
+struct console_client *console_client_connect(const char *host, unsigned port,
+					      const uint8_t priv[static 32],
+					      const uint8_t *pin,
+					      struct console_info *info,
+					      int timeout_ms, struct err *e)
+{
+	struct console_client *c;
+	struct noise_handshake hs;
+	uint8_t payload[64], *body, type, ch, *data;
+	size_t blen;
+	long n;
+	int r;
+
+	memset(info, 0, sizeof(*info));
+	if (sodium_init() < 0) {
+		err_set(e, EIO, "libsodium init failed");
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		err_set(e, ENOMEM, "out of memory");
+		return NULL;
+	}
+	c->fd = tcp_connect(host, port, timeout_ms, e);
+	if (c->fd < 0) {
+		free(c);
+		return NULL;
+	}
+	r = noise_handshake_init(&hs, NOISE_XX, true,
+				 (const uint8_t *)SESSION_PROLOGUE,
+				 strlen(SESSION_PROLOGUE), priv, e);
+	if (r || send_hs(c, &hs, e))
+		goto fail;
+	r = read_frame(c, timeout_ms, e);
+	if (r <= 0) {
+		if (!r)
+			err_set(e, ETIMEDOUT, "no handshake answer (is this a walloff console?)");
+		goto fail;
+	}
+	body = noise_frame_body(&c->fr, &blen);
+	if (noise_read_message(&hs, body, blen, payload, sizeof(payload), e) <
+	    0) {
+		err_prefix(e, "handshake");
+		goto fail;
+	}
+	noise_frame_reset(&c->fr);
+	memcpy(info->server_pub, hs.rs, 32);
+	if (pin && sodium_memcmp(pin, hs.rs, 32)) {
+		char want[CONSOLE_FPR_LEN], got[CONSOLE_FPR_LEN];
+
+		console_fingerprint(want, pin);
+		console_fingerprint(got, hs.rs);
+		err_set(e, EKEYREJECTED,
+			"SERVER KEY MISMATCH: expected %s, server presented %s; "
+			"someone may be intercepting the connection (or the "
+			"cell was re-created): refusing to continue",
+			want, got);
+		goto fail;
+	}
+	if (send_hs(c, &hs, e) || noise_split(&hs, &c->tx, &c->rx, e))
+		goto fail;
+	noise_handshake_wipe(&hs);
+
+	r = read_frame(c, timeout_ms, e);
+	if (r <= 0) {
+		if (!r)
+			err_set(e, ETIMEDOUT, "no answer after the handshake");
+		goto fail;
+	}
+	body = noise_frame_body(&c->fr, &blen);
+	n = session_open(&c->rx, body, blen, &type, &ch, &data, e);
+	if (n < 0)
+		goto fail;
+	if (type == SESSION_CLOSE) {
+		reason_err(e, EACCES, "the console refused us", data, n);
+		goto fail;
+	}
+	if (type != SESSION_HELLO) {
+		err_set(e, EPROTO, "expected HELLO from the server");
+		goto fail;
+	}
+	parse_hello(info, data, (size_t)n);
+	noise_frame_reset(&c->fr);
+	return c;
+fail:
+	noise_handshake_wipe(&hs);
+	console_client_close(c);
+	return NULL;
+}
+
+int console_client_open(struct console_client *c, unsigned ch, struct err *e)
+{
+	long r = session_seal(&c->tx, c->frame, SESSION_OPEN, (uint8_t)ch, 0,
+			      e);
+
+	if (r < 0)
+		return (int)r;
+	return send_all(c->fd, c->frame, (size_t)r, e);
+}
+
+int console_client_close_channel(struct console_client *c, unsigned ch,
+				 struct err *e)
+{
+	long long deadline = now_ms() + CLIENT_CLOSE_WAIT_MS;
+	uint8_t *buf;
+	unsigned got;
+	long r = session_seal(&c->tx, c->frame, SESSION_CLOSE, (uint8_t)ch, 0,
+			      e);
+
+	if (r < 0)
+		return (int)r;
+	if (send_all(c->fd, c->frame, (size_t)r, e))
+		return -e->code;
+	/*
+	 * Data of the old channel may still be in flight: drop it until the
+	 * server confirms the close, so a reopened channel starts clean.
+	 */
+	buf = malloc(CONSOLE_CLIENT_BUF);
+	if (!buf)
+		return err_set(e, ENOMEM, "out of memory");
+	for (;;) {
+		int left = (int)(deadline - now_ms());
+
+		if (left <= 0) {
+			r = err_set(e, ETIMEDOUT, "channel close not confirmed");
+			break;
+		}
+		r = console_client_recv(c, &got, buf, left, e);
+		if (r == -EPIPE && got == ch) {
+			r = 0;
+			break;
+		}
+		if (r < 0 && r != -EPIPE)
+			break;
+	}
+	free(buf);
+	return (int)r;
+}
+
+int console_client_send(struct console_client *c, unsigned ch,
+			const uint8_t *buf, size_t len, struct err *e)
+{
+	size_t k;
+	long r;
+
+	while (len) {
+		k = len < SESSION_DATA_MAX ? len : SESSION_DATA_MAX;
+		memcpy(c->frame + SESSION_DATA_OFF, buf, k);
+		r = session_seal(&c->tx, c->frame, SESSION_DATA, (uint8_t)ch,
+				 k, e);
+		if (r < 0)
+			return (int)r;
+		if (send_all(c->fd, c->frame, (size_t)r, e))
+			return -e->code;
+		buf += k;
+		len -= k;
+	}
+	return 0;
+}
+
+long console_client_recv(struct console_client *c, unsigned *ch, uint8_t *buf,
+			 int timeout_ms, struct err *e)
+{
+	uint8_t *body, type, chn, *data;
+	size_t blen;
+	long n;
+	int r;
+
+	for (;;) {
+		r = read_frame(c, timeout_ms, e);
+		if (r <= 0)
+			return r;
+		body = noise_frame_body(&c->fr, &blen);
+		n = session_open(&c->rx, body, blen, &type, &chn, &data, e);
+		noise_frame_reset(&c->fr);
+		if (n < 0)
+			return n;
+		*ch = chn;
+		if (type == SESSION_DATA) {
+			memcpy(buf, data, (size_t)n);
+			return n;
+		}
+		if (type == SESSION_CLOSE)
+			return reason_err(e, chn ? EPIPE : ECONNRESET,
+					  chn ? "channel closed"
+					      : "session closed by the console",
+					  data, n);
+		/* HELLO again or unknown: ignore, as PROTOCOL.md says */
+	}
+}
+
+int console_client_fd(const struct console_client *c)
+{
+	return c->fd;
+}
+
+bool console_client_pending(const struct console_client *c)
+{
+	return c->inoff < c->inlen;
+}
+
+void console_client_close(struct console_client *c)
+{
+	long r;
+
+	if (!c)
+		return;
+	if (c->tx.has_key) {
+		r = session_seal(&c->tx, c->frame, SESSION_CLOSE,
+				 SESSION_CH_CONTROL, 0, NULL);
+		if (r > 0)
+			send(c->fd, c->frame, (size_t)r,
+			     MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+	sodium_memzero(c, sizeof(*c));
+	free(c);
+}
