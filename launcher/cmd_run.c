@@ -117,7 +117,7 @@ int cmd_run(int argc, char *argv[])
 	}
 
 	if (dry) {
-		char run[PATH_MAX], why[200];
+		char run[PATH_MAX], why[200], key[PATH_MAX + 16];
 		struct strv sv = { 0 };
 		struct qemu_plan plan = { 0 };
 		bool kvm = false;
@@ -133,6 +133,10 @@ int cmd_run(int argc, char *argv[])
 		strcat(run, "/s");	/* the socket folder, see cell.h */
 		plan.run_dir = run;
 		plan.kvm = kvm;
+		/* images: a persistent disk's key, as the supervisor stages it */
+		snprintf(key, sizeof(key), "%s/disk.key", run);
+		if (p->disk_mode == DISK_PERSISTENT)
+			plan.disk_secret = key;
 		ret = qemu_argv_build(p, &plan, &sv, &e);
 		if (ret) {
 			fprintf(stderr, "walloff: %s\n", e.msg);
@@ -142,8 +146,13 @@ int cmd_run(int argc, char *argv[])
 		printf("# accel: %s (%s)\n", kvm ? "kvm" : "tcg", why);
 		printf("# fd %d: %s (read-only, sha256 checked at start)\n",
 		       QEMU_FD_BASE, p->image);
-		printf("# fd %d: fresh qcow2 overlay, unlinked once open\n",
-		       QEMU_FD_OVERLAY);
+		if (p->disk_mode == DISK_PERSISTENT)
+			printf("# fd %d: persistent LUKS-encrypted qcow2 overlay "
+			       "(state folder), key read from %s\n",
+			       QEMU_FD_OVERLAY, key);
+		else
+			printf("# fd %d: fresh qcow2 overlay, unlinked once open\n",
+			       QEMU_FD_OVERLAY);
 		if (what)
 			printf("# NOTE: %s is not available yet: `walloff run` "
 			       "will refuse this profile\n", what);

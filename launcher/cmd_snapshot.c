@@ -136,14 +136,14 @@ static int list(const struct cell *c, struct snap **out, struct err *e)
 	}
 	json_array_foreach(sn, i, x) {
 		const char *name = json_string_value(json_object_get(x, "name"));
+		const char *id;
 
 		if (n >= SNAP_MAX || !name || !name_ok(name))
 			continue;
 		strcpy(v[n].name, name);
 		v[n].date = json_integer_value(json_object_get(x, "date-sec"));
-		v[n].id = atoll(json_string_value(json_object_get(x, "id")) ?
-				json_string_value(json_object_get(x, "id")) :
-				"0");
+		id = json_string_value(json_object_get(x, "id"));
+		v[n].id = id ? strtoll(id, NULL, 10) : 0;
 		n++;
 	}
 	json_decref(j);
@@ -161,8 +161,8 @@ int snapshot_prune(const struct cell *c, struct audit *a, unsigned keep,
 
 	*deleted = 0;
 	n = list(c, &v, e);
-	if (n < 0)
-		return n;
+	if (n < 0 || !v)
+		return n < 0 ? n : 0;
 	for (i = 0; i < n && !r; i++) {
 		bool old = max_age_s && now - v[i].date > (long long)max_age_s;
 		bool extra = keep && n - i > (int)keep;
@@ -221,8 +221,9 @@ static int do_list(const struct cell *c, bool as_json)
 	json_t *arr;
 	int n, i;
 
+	err_clear(&e);
 	n = list(c, &v, &e);
-	if (n < 0) {
+	if (n < 0 || !v) {
 		fprintf(stderr, "walloff snapshot: %s\n", e.msg);
 		return 1;
 	}

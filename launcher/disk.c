@@ -130,6 +130,10 @@ int disk_secret_opt(char *out, size_t len, const char *id, const char *path)
 	return 0;
 }
 
+/* LUKS over the overlay, keyed by the secret sec0 (see the top comment). */
+static const char luks_opts[] = "encrypt.format=luks,encrypt.key-secret=sec0,"
+				"encrypt.iter-time=" LUKS_ITER_TIME;
+
 static int create_overlay(const struct profile *p,
 			  const char *key, const char *ovl, struct err *e)
 {
@@ -138,9 +142,7 @@ static int create_overlay(const struct profile *p,
 		"create", "-q", "-f", "qcow2",
 		"-F", p->format == FORMAT_RAW ? "raw" : "qcow2", "-b", p->image,
 		"--object", obj,
-		"-o", "encrypt.format=luks,encrypt.key-secret=sec0,"
-		      "encrypt.iter-time=" LUKS_ITER_TIME,
-		ovl, NULL,
+		"-o", luks_opts, ovl, NULL,
 	};
 
 	if (disk_secret_opt(obj, sizeof(obj), "sec0", key))

@@ -248,6 +248,28 @@ static int probe_vhd(struct src *s, const uint8_t *f, struct imgfmt_info *o)
  * the import refuses descriptors with extents); parentFileNameHint names a
  * parent image.
  */
+/* "RW|RDONLY|NOACCESS <sectors> ...": an extent line; its size. */
+static bool extent_line(const char *v, unsigned long long *sectors)
+{
+	static const char *const access[] = { "RW ", "RDONLY ", "NOACCESS " };
+	size_t i, n;
+	char *end;
+
+	for (i = 0; i < sizeof(access) / sizeof(access[0]); i++) {
+		n = strlen(access[i]);
+		if (strncmp(v, access[i], n))
+			continue;
+		v += n;
+		v += strspn(v, " \t");
+		if (*v < '0' || *v > '9')
+			return false;
+		errno = 0;
+		*sectors = strtoull(v, &end, 10);
+		return end != v;	/* ERANGE gives ULLONG_MAX: caught later */
+	}
+	return false;
+}
+
 static void vmdk_descriptor(const char *text, bool embedded,
 			    struct imgfmt_info *o)
 {
@@ -259,7 +281,7 @@ static void vmdk_descriptor(const char *text, bool embedded,
 		const char *start = line, *end = strchr(line, '\n');
 		size_t len = end ? (size_t)(end - line) : strlen(line);
 		unsigned long long sectors;
-		char access[16], l[VMDK_LINE_MAX];
+		char l[VMDK_LINE_MAX];
 		char *v;
 
 		line = end ? end + 1 : NULL;
@@ -277,9 +299,7 @@ static void vmdk_descriptor(const char *text, bool embedded,
 			if (len && v[len - 1] == '"')
 				len--;
 			set_backing(o, (const uint8_t *)v, len);
-		} else if (sscanf(v, "%15s %llu", access, &sectors) == 2 &&
-			   (!strcmp(access, "RW") || !strcmp(access, "RDONLY") ||
-			    !strcmp(access, "NOACCESS"))) {
+		} else if (extent_line(v, &sectors)) {
 			extents = true;
 			if (sectors > (UINT64_MAX >> 9) - total)
 				problem(o, "VMDK extent sizes overflow");

@@ -2,7 +2,7 @@
 /*
  * qemu_img.c - the one place the image tools run qemu-img
  *
- * Image import, sweep-free inspection and persistent disk creation all need
+ * Image import, persistent disk creation and snapshots all need
  * qemu-img. It runs from an argv (never a shell string), with stdin on
  * /dev/null, umask 0077 (nothing it creates is readable by others), every
  * descriptor closed except stdout, stderr and optionally one file passed as
