@@ -3,7 +3,8 @@
  * dormancy.c - a cell that slept or drifted does not silently come back
  *
  * Dormant copies of legacy machines drift from their baseline and
- * re-infect when powered on. Every successful start records, in
+ * re-infect when powered on. Every successful start of a cell with a
+ * [dormancy] section records, in
  * STATE/dormancy.json, the time, the base image's sha256 and the profile's
  * sha256. The next start compares:
  *   - idle longer than [dormancy] max-idle since the last start,
@@ -125,6 +126,7 @@ int dormancy_check(const struct cell *c, const struct profile *p,
 
 	memset(d, 0, sizeof(*d));
 	d->now = now;
+	d->enabled = p->has_dormancy;
 	snprintf(d->base_sha256, sizeof(d->base_sha256), "%s", base_sha256);
 	snprintf(d->profile_sha256, sizeof(d->profile_sha256), "%s",
 		 profile_sha256);
@@ -137,7 +139,7 @@ int dormancy_check(const struct cell *c, const struct profile *p,
 		return r;
 	}
 	if (!st || !p->has_dormancy)
-		goto out;	/* first start, or no policy: just record */
+		goto out;	/* first start, or no policy */
 
 	last = (time_t)json_integer_value(json_object_get(st, "last_run"));
 	old_base = json_string_value(json_object_get(st, "base_sha256"));
@@ -196,6 +198,8 @@ int dormancy_record(const struct cell *c, const struct dormancy *d,
 	int fd, r = 0;
 	char *s;
 
+	if (!d->enabled)
+		return 0;
 	audit_timestamp(when, sizeof(when));
 	j = json_pack("{s:I, s:s, s:s, s:s}", "last_run", (json_int_t)d->now,
 		      "last_run_time", when, "base_sha256", d->base_sha256,

@@ -25,6 +25,7 @@ enum dormancy_verdict {
 
 struct dormancy {
 	enum dormancy_verdict verdict;
+	bool enabled;			/* the profile has [dormancy]: record */
 	bool stale;			/* stale and not acknowledged by a review */
 	time_t stale_since;		/* when it was first found stale */
 	char reason[DORMANCY_REASON_MAX];
@@ -58,6 +59,7 @@ int dormancy_check(const struct cell *c, const struct profile *p,
 
 /**
  * dormancy_record() - write STATE/dormancy.json after a successful start
+ * (only for profiles with a [dormancy] section)
  * @c:		cell
  * @d:		the verdict this start ran under (a stale finding is kept
  *		until a review acknowledges it)

@@ -30,14 +30,22 @@ def wait_for(path, timeout):
     return False
 
 
+def wait_for_running(cell, n):
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if "running" in [r["event"] for r in cell.audit()[n:]]:
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def main():
     t = celllib.Checks()
     cell = celllib.Cell("it-destroy", disk={"mode": "persistent"},
                         machine={"shutdown-timeout": "5s"})
     try:
         cell.start()
-        running = wait_for(os.path.join(cell.state, "disk.qcow2"), 60) and \
-            wait_for(os.path.join(cell.run_dir, "status.json"), 60)
+        running = wait_for_running(cell, 0)
         t.ok(running, "persistent cell started", cell.state)
         key = os.path.join(cell.state, "disk.key")
         with open(key, "rb") as f:
@@ -68,8 +76,11 @@ def main():
         log = open(os.path.join(cell.state, "audit.jsonl"), "rb").read()
         t.ok(old_key not in log, "the key never reached the audit log")
 
+        n = len(cell.audit())
         cell.start()
         t.ok(wait_for(key, 60), "the next start creates a new disk")
+        # Stop only once it runs: a stop before that finds no supervisor.
+        wait_for_running(cell, n)
         with open(key, "rb") as f:
             t.ok(f.read() != old_key, "with a fresh key")
         ov = [r for r in cell.audit() if r["event"] == "overlay"]
