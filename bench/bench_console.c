@@ -86,8 +86,8 @@ static int writen(int fd, const uint8_t *b, size_t n)
 static void *vnc_conn(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
-	static const uint8_t init[24] = { 4, 0, 3, 0, 32, 24, 0, 1, 0, 255,
-					  0, 255, 0, 255, 16, 8, 0 };
+	static const uint8_t init[24] = {4,   0, 3,   0, 32,  24, 0, 1, 0,
+					 255, 0, 255, 0, 255, 16, 8, 0};
 	uint8_t *buf = calloc(1, BENCH_CHUNK), b[16];
 	unsigned long long sent = 0;
 
@@ -143,7 +143,7 @@ static void *server(void *arg)
 
 static void serve_unix(const char *path, void *(*conn)(void *))
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	static struct srv s[2];
 	static int k;
 	pthread_t t;
@@ -165,8 +165,8 @@ static void serve_unix(const char *path, void *(*conn)(void *))
 
 static int free_port(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t sl = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_STREAM, 0), p;
 
@@ -179,11 +179,11 @@ static int free_port(void)
 
 static int tcp(int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int i, one = 1;
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct timespec ts = {0, 20 * 1000 * 1000};
 
 	for (i = 0; i < 250; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -219,14 +219,13 @@ static long rss_kib(pid_t pid)
 
 static double aead_mbs(void)
 {
-	uint8_t *buf = calloc(1, BENCH_CHUNK + 16), k[32] = { 1 }, n[12] = { 0 };
+	uint8_t *buf = calloc(1, BENCH_CHUNK + 16), k[32] = {1}, n[12] = {0};
 	unsigned long long done = 0, clen;
 	double t0 = now_s(), t;
 
 	do {
-		crypto_aead_chacha20poly1305_ietf_encrypt(buf, &clen, buf,
-							  BENCH_CHUNK, NULL, 0,
-							  NULL, n, k);
+		crypto_aead_chacha20poly1305_ietf_encrypt(
+		    buf, &clen, buf, BENCH_CHUNK, NULL, 0, NULL, n, k);
 		n[4]++;
 		done += BENCH_CHUNK;
 		t = now_s();
@@ -238,7 +237,7 @@ static double aead_mbs(void)
 static double plain_mbs(int port)
 {
 	uint8_t *buf = malloc(BENCH_CHUNK), b[32];
-	static const uint8_t req[10] = { 3, 0, 0, 0, 0, 0, 4, 0, 3, 0 };
+	static const uint8_t req[10] = {3, 0, 0, 0, 0, 0, 4, 0, 3, 0};
 	unsigned long long got = 0;
 	double t0;
 	ssize_t n;
@@ -277,7 +276,7 @@ static int screen_read(struct console_client *c, uint8_t *buf, size_t n)
 
 static double proxy_mbs(int port, const uint8_t priv[32])
 {
-	static const uint8_t req[10] = { 3, 0, 0, 0, 0, 0, 4, 0, 3, 0 };
+	static const uint8_t req[10] = {3, 0, 0, 0, 0, 0, 4, 0, 3, 0};
 	uint8_t *buf = malloc(CONSOLE_CLIENT_BUF);
 	struct console_info info;
 	struct console_client *c;
@@ -293,11 +292,11 @@ static double proxy_mbs(int port, const uint8_t priv[32])
 	    console_client_send(c, CONSOLE_CH_SCREEN,
 				(const uint8_t *)"RFB 003.008\n", 12, NULL) ||
 	    screen_read(c, buf, 2) ||
-	    console_client_send(c, CONSOLE_CH_SCREEN, (const uint8_t *)"\1",
-				1, NULL) ||
+	    console_client_send(c, CONSOLE_CH_SCREEN, (const uint8_t *)"\1", 1,
+				NULL) ||
 	    screen_read(c, buf, 4) ||
-	    console_client_send(c, CONSOLE_CH_SCREEN, (const uint8_t *)"\0",
-				1, NULL) ||
+	    console_client_send(c, CONSOLE_CH_SCREEN, (const uint8_t *)"\0", 1,
+				NULL) ||
 	    screen_read(c, buf, 24))
 		return -1;
 	t0 = now_s();
@@ -316,7 +315,7 @@ static double proxy_mbs(int port, const uint8_t priv[32])
 
 static double plain_rtt_us(int port)
 {
-	uint8_t b[64] = { 0 };
+	uint8_t b[64] = {0};
 	double t0;
 	int i, fd = tcp(port);
 
@@ -333,7 +332,7 @@ static double plain_rtt_us(int port)
 
 static double proxy_rtt_us(int port, const uint8_t priv[32])
 {
-	uint8_t *buf = malloc(CONSOLE_CLIENT_BUF), b[64] = { 0 };
+	uint8_t *buf = malloc(CONSOLE_CLIENT_BUF), b[64] = {0};
 	struct console_info info;
 	struct console_client *c;
 	size_t got;
@@ -398,8 +397,9 @@ static double cpu_s(pid_t pid)
 	buf[n] = '\0';
 	q = strrchr(buf, ')');
 	/* fields after the command: state ... utime is the 12th, stime 13th */
-	if (q && sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-			&ut, &st) == 2)
+	if (q &&
+	    sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+		   &ut, &st) == 2)
 		return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 	return 0;
 }
@@ -421,7 +421,7 @@ static pid_t spawn(char *const argv[])
 int main(int argc, char *argv[])
 {
 	char keyp[128], keys[128], state[128], audit[128], lst[32], p1[80],
-		p2[160], p3[80], b64[CONSOLE_B64_LEN], afd[8];
+	    p2[160], p3[80], b64[CONSOLE_B64_LEN], afd[8];
 	uint8_t priv[32], pub[32];
 	struct console_client **idle;
 	struct rlimit rl;
@@ -433,7 +433,8 @@ int main(int argc, char *argv[])
 	FILE *f;
 
 	if (argc < 2 || sodium_init() < 0) {
-		fprintf(stderr, "usage: bench-console WALLOFF_CONSOLE [SOCAT]\n");
+		fprintf(stderr,
+			"usage: bench-console WALLOFF_CONSOLE [SOCAT]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -462,32 +463,32 @@ int main(int argc, char *argv[])
 	snprintf(afd, sizeof(afd), "%d", a);
 	snprintf(lst, sizeof(lst), "127.0.0.1:%d", port);
 	{
-		char *cargv[] = { argv[1], "--listen", lst, "--vnc", vnc_path,
-				  "--serial", ser_path, "--cell", "bench",
-				  "--keys", keys, "--state-dir", state,
-				  "--audit-fd", afd, "--rate", "100000",
-				  "--max-handshakes", "10000",
-				  "--max-sessions", "10000", "--idle-timeout",
-				  "0", NULL };
+		char *cargv[] = {
+		    argv[1],  "--listen",	  lst,	    "--vnc",
+		    vnc_path, "--serial",	  ser_path, "--cell",
+		    "bench",  "--keys",		  keys,	    "--state-dir",
+		    state,    "--audit-fd",	  afd,	    "--rate",
+		    "100000", "--max-handshakes", "10000",  "--max-sessions",
+		    "10000",  "--idle-timeout",	  "0",	    NULL};
 		con = spawn(cargv);
 	}
 	snprintf(p1, sizeof(p1), "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork",
 		 sport);
 	snprintf(p2, sizeof(p2), "UNIX-CONNECT:%s", vnc_path);
 	{
-		char *sargv[] = { (char *)socat, p1, p2, NULL };
+		char *sargv[] = {(char *)socat, p1, p2, NULL};
 
 		so1 = spawn(sargv);
 	}
-	snprintf(p3, sizeof(p3), "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork,nodelay",
-		 eport);
+	snprintf(p3, sizeof(p3),
+		 "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork,nodelay", eport);
 	snprintf(p2, sizeof(p2), "UNIX-CONNECT:%s", ser_path);
 	{
-		char *sargv[] = { (char *)socat, p3, p2, NULL };
+		char *sargv[] = {(char *)socat, p3, p2, NULL};
 
 		so2 = spawn(sargv);
 	}
-	close(tcp(port));	/* wait until listening (counts as a refusal) */
+	close(tcp(port)); /* wait until listening (counts as a refusal) */
 
 	aead = aead_mbs();
 	sm = plain_mbs(sport);
@@ -515,15 +516,19 @@ int main(int argc, char *argv[])
 	printf("  socat relay throughput                %8.0f MB/s\n", sm);
 	printf("  socat relay 64-byte round trip        %8.1f us\n", srt);
 	printf("walloff-console:\n");
-	printf("  throughput (QEMU -> client)           %8.0f MB/s  %.2fx socat, %.2fx AEAD\n",
+	printf("  throughput (QEMU -> client)           %8.0f MB/s  %.2fx "
+	       "socat, %.2fx AEAD\n",
 	       pm, pm / sm, pm / aead);
-	printf("  64-byte round trip (serial echo)      %8.1f us    %.2fx socat\n",
-	       prt, prt / srt);
+	printf(
+	    "  64-byte round trip (serial echo)      %8.1f us    %.2fx socat\n",
+	    prt, prt / srt);
 	printf("  handshakes per second (1 client)      %8.0f /s\n", hs);
-	printf("  handshakes per proxy CPU-second       %8.0f /s  (server cost %.0f us each)\n",
+	printf("  handshakes per proxy CPU-second       %8.0f /s  (server cost "
+	       "%.0f us each)\n",
 	       hs_cpu > 0 ? hs * 2.0 / hs_cpu : 0.0,
 	       hs_cpu > 0 ? hs_cpu / (hs * 2.0) * 1e6 : 0.0);
-	printf("  RSS with %d idle sessions           %8ld KiB (%ld KiB before; %.1f KiB/session)\n",
+	printf("  RSS with %d idle sessions           %8ld KiB (%ld KiB "
+	       "before; %.1f KiB/session)\n",
 	       i, rss1, rss0, i ? (double)(rss1 - rss0) / i : 0.0);
 
 	for (i = 0; i < IDLE_SESSIONS && idle[i]; i++)

@@ -7,7 +7,7 @@
  * hostile string cannot make a record unbounded), then written with one
  * write(2) on an O_APPEND descriptor. A short write is an error: we do not
  * retry the tail, because another process may have appended in between and a
- * retried tail would corrupt both lines. The caller decides what an audit
+ * retried tail would corrupt both lines; the torn part is truncated away. The caller decides what an audit
  * failure means (for the supervisor: stop the cell).
  */
 #include <errno.h>
@@ -122,10 +122,19 @@ int audit_log(struct audit *a, const char *event, json_t *details)
 	line[len++] = '\n';	/* json_dumps leaves room: we overwrite the NUL */
 
 	n = write(a->fd, line, len);
-	if (n < 0)
+	if (n < 0) {
 		ret = -errno;
-	else if ((size_t)n != len)
+	} else if ((size_t)n != len) {
+		/* Disk full mid-record: cut the torn tail off again so the log
+		 * stays one whole record per line (O_APPEND left our offset at
+		 * the end of what we wrote). */
+		off_t end = lseek(a->fd, 0, SEEK_CUR);
+
+		if (end >= n && ftruncate(a->fd, end - n)) {
+			/* nothing more we can do; the caller stops the cell */
+		}
 		ret = -ENOSPC;
+	}
 out:
 	free(line);
 	json_decref(rec);

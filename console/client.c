@@ -78,7 +78,7 @@ static int send_all(int fd, const uint8_t *p, size_t n, struct err *e)
 static int read_frame(struct console_client *c, int timeout_ms, struct err *e)
 {
 	long long deadline = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
-	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
 	size_t used;
 	ssize_t n;
 	int r, left;
@@ -119,27 +119,27 @@ static int read_frame(struct console_client *c, int timeout_ms, struct err *e)
 static int tcp_connect(const char *host, unsigned port, int timeout_ms,
 		       struct err *e)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai = NULL,
-			*a;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL, *a;
 	char ps[16];
 	int fd = -1, r, one = 1;
 
 	snprintf(ps, sizeof(ps), "%u", port);
 	r = getaddrinfo(host, ps, &hints, &ai);
 	if (r)
-		return err_set(e, EHOSTUNREACH, "%s: %s", host, gai_strerror(r));
+		return err_set(e, EHOSTUNREACH, "%s: %s", host,
+			       gai_strerror(r));
 	for (a = ai; a; a = a->ai_next) {
 		struct pollfd pfd;
 		socklen_t sl = sizeof(r);
 
-		fd = socket(a->ai_family, SOCK_STREAM | SOCK_CLOEXEC |
-						  SOCK_NONBLOCK, 0);
+		fd = socket(a->ai_family,
+			    SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		if (fd < 0)
 			continue;
 		if (connect(fd, a->ai_addr, a->ai_addrlen) &&
 		    errno != EINPROGRESS)
 			goto next;
-		pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+		pfd = (struct pollfd){.fd = fd, .events = POLLOUT};
 		if (poll(&pfd, 1, timeout_ms) != 1)
 			goto next;
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &r, &sl) || r)
@@ -149,7 +149,7 @@ static int tcp_connect(const char *host, unsigned port, int timeout_ms,
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		freeaddrinfo(ai);
 		return fd;
-next:
+	next:
 		close(fd);
 		fd = -1;
 	}
@@ -181,9 +181,11 @@ static void parse_hello(struct console_info *info, const uint8_t *d, size_t n)
 	for (line = strtok_r(text, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (!strncmp(line, "cell ", 5))
-			snprintf(info->cell, sizeof(info->cell), "%s", line + 5);
+			snprintf(info->cell, sizeof(info->cell), "%s",
+				 line + 5);
 		else if (!strncmp(line, "role ", 5))
-			snprintf(info->role, sizeof(info->role), "%s", line + 5);
+			snprintf(info->role, sizeof(info->role), "%s",
+				 line + 5);
 	}
 }
 
@@ -238,7 +240,9 @@ struct console_client *console_client_connect(const char *host, unsigned port,
 	r = read_frame(c, timeout_ms, e);
 	if (r <= 0) {
 		if (!r)
-			err_set(e, ETIMEDOUT, "no handshake answer (is this a walloff console?)");
+			err_set(
+			    e, ETIMEDOUT,
+			    "no handshake answer (is this a walloff console?)");
 		goto fail;
 	}
 	body = noise_frame_body(&c->fr, &blen);
@@ -254,11 +258,12 @@ struct console_client *console_client_connect(const char *host, unsigned port,
 
 		console_fingerprint(want, pin);
 		console_fingerprint(got, hs.rs);
-		err_set(e, EKEYREJECTED,
-			"SERVER KEY MISMATCH: expected %s, server presented %s; "
-			"someone may be intercepting the connection (or the "
-			"cell was re-created): refusing to continue",
-			want, got);
+		err_set(
+		    e, EKEYREJECTED,
+		    "SERVER KEY MISMATCH: expected %s, server presented %s; "
+		    "someone may be intercepting the connection (or the "
+		    "cell was re-created): refusing to continue",
+		    want, got);
 		goto fail;
 	}
 	if (send_hs(c, &hs, e) || noise_split(&hs, &c->tx, &c->rx, e))
@@ -294,8 +299,8 @@ fail:
 
 int console_client_open(struct console_client *c, unsigned ch, struct err *e)
 {
-	long r = session_seal(&c->tx, c->frame, SESSION_OPEN, (uint8_t)ch, 0,
-			      e);
+	long r =
+	    session_seal(&c->tx, c->frame, SESSION_OPEN, (uint8_t)ch, 0, e);
 
 	if (r < 0)
 		return (int)r;
@@ -308,8 +313,8 @@ int console_client_close_channel(struct console_client *c, unsigned ch,
 	long long deadline = now_ms() + CLIENT_CLOSE_WAIT_MS;
 	uint8_t *buf;
 	unsigned got;
-	long r = session_seal(&c->tx, c->frame, SESSION_CLOSE, (uint8_t)ch, 0,
-			      e);
+	long r =
+	    session_seal(&c->tx, c->frame, SESSION_CLOSE, (uint8_t)ch, 0, e);
 
 	if (r < 0)
 		return (int)r;
@@ -326,7 +331,8 @@ int console_client_close_channel(struct console_client *c, unsigned ch,
 		int left = (int)(deadline - now_ms());
 
 		if (left <= 0) {
-			r = err_set(e, ETIMEDOUT, "channel close not confirmed");
+			r = err_set(e, ETIMEDOUT,
+				    "channel close not confirmed");
 			break;
 		}
 		r = console_client_recv(c, &got, buf, left, e);
@@ -350,8 +356,8 @@ int console_client_send(struct console_client *c, unsigned ch,
 	while (len) {
 		k = len < SESSION_DATA_MAX ? len : SESSION_DATA_MAX;
 		memcpy(c->frame + SESSION_DATA_OFF, buf, k);
-		r = session_seal(&c->tx, c->frame, SESSION_DATA, (uint8_t)ch,
-				 k, e);
+		r = session_seal(&c->tx, c->frame, SESSION_DATA, (uint8_t)ch, k,
+				 e);
 		if (r < 0)
 			return (int)r;
 		if (send_all(c->fd, c->frame, (size_t)r, e))

@@ -26,10 +26,10 @@
 #include "keys.h"
 
 static const char *const role_names[] = {
-	[ROLE_NONE] = "none",
-	[ROLE_VIEW] = "view",
-	[ROLE_OPERATE] = "operate",
-	[ROLE_ADMIN] = "admin",
+    [ROLE_NONE] = "none",
+    [ROLE_VIEW] = "view",
+    [ROLE_OPERATE] = "operate",
+    [ROLE_ADMIN] = "admin",
 };
 
 const char *role_name(enum console_role r)
@@ -90,7 +90,7 @@ static int parse_line(struct keys *k, char *line, const char *fname,
 		      unsigned lineno, struct err *e)
 {
 	char *f[3], *p = line;
-	struct key_entry ke = { 0 };
+	struct key_entry ke = {0};
 	size_t i;
 
 	for (; *p; p++)
@@ -111,8 +111,8 @@ static int parse_line(struct keys *k, char *line, const char *fname,
 			       fname, lineno);
 	if (console_key_from_b64(ke.pub, f[1]))
 		return err_set(e, EINVAL,
-			       "%s:%u: not a base64 32-byte public key",
-			       fname, lineno);
+			       "%s:%u: not a base64 32-byte public key", fname,
+			       lineno);
 	if (!console_key_name_ok(f[2]))
 		return err_set(e, EINVAL,
 			       "%s:%u: bad name (1-%d of A-Z a-z 0-9 . _ @ -)",
@@ -120,9 +120,10 @@ static int parse_line(struct keys *k, char *line, const char *fname,
 	memcpy(ke.name, f[2], strlen(f[2]) + 1);
 	for (i = 0; i < k->n; i++)
 		if (!sodium_memcmp(k->v[i].pub, ke.pub, sizeof(ke.pub)))
-			return err_set(e, EINVAL,
-				       "%s:%u: duplicate key (already given to %s)",
-				       fname, lineno, k->v[i].name);
+			return err_set(
+			    e, EINVAL,
+			    "%s:%u: duplicate key (already given to %s)", fname,
+			    lineno, k->v[i].name);
 	if (k->n == KEYS_MAX)
 		return err_set(e, E2BIG, "%s:%u: more than %d keys", fname,
 			       lineno, KEYS_MAX);

@@ -28,14 +28,14 @@
 #include "noise.h"
 
 static const char *const pattern_names[] = {
-	[NOISE_NN] = "Noise_NN_25519_ChaChaPoly_BLAKE2b",
-	[NOISE_XX] = "Noise_XX_25519_ChaChaPoly_BLAKE2b",
+    [NOISE_NN] = "Noise_NN_25519_ChaChaPoly_BLAKE2b",
+    [NOISE_XX] = "Noise_XX_25519_ChaChaPoly_BLAKE2b",
 };
 
 /* Message patterns, tokens separated by spaces; NULL ends the pattern. */
 static const char *const pattern_msgs[][4] = {
-	[NOISE_NN] = { "e", "e ee", NULL },
-	[NOISE_XX] = { "e", "e ee s es", "s se", NULL },
+    [NOISE_NN] = {"e", "e ee", NULL},
+    [NOISE_XX] = {"e", "e ee s es", "s se", NULL},
 };
 
 void noise_keypair(uint8_t priv[static NOISE_DH_LEN],
@@ -68,7 +68,7 @@ void noise_hmac(uint8_t out[static NOISE_HASH_LEN], const uint8_t *key,
 		size_t klen, const uint8_t *d1, size_t l1, const uint8_t *d2,
 		size_t l2)
 {
-	uint8_t k[NOISE_BLOCK_LEN] = { 0 }, pad[NOISE_BLOCK_LEN];
+	uint8_t k[NOISE_BLOCK_LEN] = {0}, pad[NOISE_BLOCK_LEN];
 	uint8_t inner[NOISE_HASH_LEN];
 	crypto_generichash_blake2b_state st;
 	size_t i;
@@ -148,7 +148,8 @@ long noise_cipher_encrypt(struct noise_cipher *c, const uint8_t *ad,
 	if (len > NOISE_MAX_PAYLOAD)
 		return err_set(e, EMSGSIZE, "noise: payload of %zu bytes", len);
 	if (!c->has_key) {
-		memmove(out, in, len);
+		if (len)
+			memmove(out, in, len);
 		return (long)len;
 	}
 	if (c->n == NOISE_NONCE_MAX)
@@ -170,7 +171,8 @@ long noise_cipher_decrypt(struct noise_cipher *c, const uint8_t *ad,
 	if (len > NOISE_MAX_MSG)
 		return err_set(e, EMSGSIZE, "noise: message of %zu bytes", len);
 	if (!c->has_key) {
-		memmove(out, in, len);
+		if (len)
+			memmove(out, in, len);
 		return (long)len;
 	}
 	if (len < NOISE_TAG_LEN)
@@ -178,9 +180,8 @@ long noise_cipher_decrypt(struct noise_cipher *c, const uint8_t *ad,
 	if (c->n == NOISE_NONCE_MAX)
 		return err_set(e, EOVERFLOW, "noise: nonces exhausted");
 	make_nonce(nonce, c->n);
-	if (crypto_aead_chacha20poly1305_ietf_decrypt(out, &plen, NULL, in,
-						      len, ad, adlen, nonce,
-						      c->k))
+	if (crypto_aead_chacha20poly1305_ietf_decrypt(out, &plen, NULL, in, len,
+						      ad, adlen, nonce, c->k))
 		return err_set(e, EBADMSG, "noise: decryption failed");
 	c->n++;
 	return (long)plen;
@@ -188,14 +189,13 @@ long noise_cipher_decrypt(struct noise_cipher *c, const uint8_t *ad,
 
 void noise_cipher_rekey(struct noise_cipher *c)
 {
-	uint8_t zeros[NOISE_KEY_LEN] = { 0 };
+	uint8_t zeros[NOISE_KEY_LEN] = {0};
 	uint8_t out[NOISE_KEY_LEN + NOISE_TAG_LEN];
 	uint8_t nonce[12];
 
 	make_nonce(nonce, NOISE_NONCE_MAX);
-	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, zeros,
-						  sizeof(zeros), NULL, 0, NULL,
-						  nonce, c->k);
+	crypto_aead_chacha20poly1305_ietf_encrypt(
+	    out, NULL, zeros, sizeof(zeros), NULL, 0, NULL, nonce, c->k);
 	memcpy(c->k, out, NOISE_KEY_LEN);
 	sodium_memzero(out, sizeof(out));
 }
@@ -386,8 +386,8 @@ long noise_write_message(struct noise_handshake *hs, const uint8_t *payload,
 		while (*p == ' ')
 			p++;
 	}
-	if (cap - off < plen + NOISE_TAG_LEN || off + plen + NOISE_TAG_LEN >
-						       NOISE_MAX_MSG)
+	if (cap - off < plen + NOISE_TAG_LEN ||
+	    off + plen + NOISE_TAG_LEN > NOISE_MAX_MSG)
 		goto small;
 	r = encrypt_and_hash(&hs->ss, payload, plen, out + off, e);
 	if (r < 0)
@@ -429,8 +429,8 @@ long noise_read_message(struct noise_handshake *hs, const uint8_t *msg,
 			mix_hash(&hs->ss, hs->re, NOISE_DH_LEN);
 			off += NOISE_DH_LEN;
 		} else if (tl == 1 && *p == 's') {
-			need = NOISE_DH_LEN + (hs->ss.cs.has_key ? NOISE_TAG_LEN
-								 : 0);
+			need = NOISE_DH_LEN +
+			       (hs->ss.cs.has_key ? NOISE_TAG_LEN : 0);
 			if (mlen - off < need)
 				goto trunc;
 			r = decrypt_and_hash(&hs->ss, msg + off, need, hs->rs,

@@ -21,11 +21,11 @@
 
 #include "err.h"
 
-#define NOISE_DH_LEN 32		/* X25519 public key / shared secret */
-#define NOISE_KEY_LEN 32	/* ChaCha20-Poly1305 key */
-#define NOISE_HASH_LEN 64	/* BLAKE2b-512 */
-#define NOISE_BLOCK_LEN 128	/* BLAKE2b block, for HMAC */
-#define NOISE_TAG_LEN 16	/* Poly1305 tag */
+#define NOISE_DH_LEN 32	    /* X25519 public key / shared secret */
+#define NOISE_KEY_LEN 32    /* ChaCha20-Poly1305 key */
+#define NOISE_HASH_LEN 64   /* BLAKE2b-512 */
+#define NOISE_BLOCK_LEN 128 /* BLAKE2b block, for HMAC */
+#define NOISE_TAG_LEN 16    /* Poly1305 tag */
 /* Noise spec section 3: a message is never longer than 65535 bytes. */
 #define NOISE_MAX_MSG 65535
 /* Largest payload of one transport message. */
@@ -71,9 +71,9 @@ enum noise_pattern {
 struct noise_handshake {
 	enum noise_pattern pattern;
 	bool initiator;
-	bool failed;		/* any error poisons the handshake */
+	bool failed; /* any error poisons the handshake */
 	bool has_s, has_e, has_rs, has_re, fixed_e;
-	unsigned int msg;	/* index of the next handshake message */
+	unsigned int msg; /* index of the next handshake message */
 	struct noise_symmetric ss;
 	uint8_t s_priv[NOISE_DH_LEN], s_pub[NOISE_DH_LEN];
 	uint8_t e_priv[NOISE_DH_LEN], e_pub[NOISE_DH_LEN];
@@ -168,7 +168,8 @@ long noise_cipher_decrypt(struct noise_cipher *c, const uint8_t *ad,
 			  uint8_t *out, struct err *e);
 
 /**
- * noise_cipher_rekey() - Rekey: k = first 32 bytes of ENCRYPT(k, 2^64-1, "", zeros)
+ * noise_cipher_rekey() - Rekey: k = first 32 bytes of ENCRYPT(k, 2^64-1, "",
+ * zeros)
  * @c:		cipher with a key
  */
 void noise_cipher_rekey(struct noise_cipher *c);

@@ -37,7 +37,8 @@ static int chunk(FILE *f, const char *type, const uint8_t *data, uint32_t len)
 	if (len)
 		c = crc32(c, data, len);
 	be32(crc, (uint32_t)c);
-	if (fwrite(hdr, 1, 8, f) != 8 || (len && fwrite(data, 1, len, f) != len) ||
+	if (fwrite(hdr, 1, 8, f) != 8 ||
+	    (len && fwrite(data, 1, len, f) != len) ||
 	    fwrite(crc, 1, 4, f) != 4)
 		return -EIO;
 	return 0;
@@ -46,9 +47,9 @@ static int chunk(FILE *f, const char *type, const uint8_t *data, uint32_t len)
 int png_write_rgb(const char *path, const uint8_t *rgb, unsigned w, unsigned h,
 		  struct err *e)
 {
-	static const uint8_t sig[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a,
-					'\n' };
-	uint8_t ihdr[13] = { 0 };
+	static const uint8_t sig[8] = {0x89, 'P',  'N',	 'G',
+				       '\r', '\n', 0x1a, '\n'};
+	uint8_t ihdr[13] = {0};
 	size_t row = (size_t)w * 3, rawlen = (row + 1) * h, y;
 	uint8_t *raw = NULL, *z = NULL;
 	uLongf zlen;
@@ -77,8 +78,8 @@ int png_write_rgb(const char *path, const uint8_t *rgb, unsigned w, unsigned h,
 	}
 	be32(ihdr, w);
 	be32(ihdr + 4, h);
-	ihdr[8] = 8;	/* bit depth */
-	ihdr[9] = 2;	/* truecolour */
+	ihdr[8] = 8; /* bit depth */
+	ihdr[9] = 2; /* truecolour */
 	f = fopen(tmp, "wbx");
 	if (!f) {
 		r = err_set(e, errno, "%s: %s", tmp, strerror(errno));

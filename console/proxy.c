@@ -78,7 +78,7 @@ struct ep {
 	enum ep_kind kind;
 	struct sess *s;
 	int fd;
-	uint32_t mask;		/* current epoll interest, 0: not added */
+	uint32_t mask; /* current epoll interest, 0: not added */
 };
 
 struct buf {
@@ -116,10 +116,10 @@ struct proxy {
 	int epfd;
 	struct ep lis, sig;
 	struct sess *sessions;
-	struct sess *graveyard;	/* ended during this epoll batch */
+	struct sess *graveyard; /* ended during this epoll batch */
 	unsigned n_hs, n_open;
-	unsigned audit_budget;	/* refusal records left this second */
-	unsigned long suppressed;	/* refusals not recorded one by one */
+	unsigned audit_budget;	  /* refusal records left this second */
+	unsigned long suppressed; /* refusals not recorded one by one */
 	struct keys keys;
 	bool keys_ok;
 	/* initialised once: the state before message 1 is the same for all */
@@ -147,7 +147,8 @@ static void now(struct timespec *t)
 static void audit(struct proxy *px, const char *event, json_t *d)
 {
 	if (audit_log(px->cfg->audit, event, d)) {
-		fprintf(stderr, "walloff-console: audit write failed: stopping\n");
+		fprintf(stderr,
+			"walloff-console: audit write failed: stopping\n");
 		px->fatal = -EIO;
 		px->stop = true;
 	}
@@ -160,8 +161,8 @@ static void audit(struct proxy *px, const char *event, json_t *d)
  */
 #define AUDIT_REFUSALS_PER_S 20
 
-static void audit_refused(struct proxy *px, const char *src,
-			  const char *reason, const char *fpr)
+static void audit_refused(struct proxy *px, const char *src, const char *reason,
+			  const char *fpr)
 {
 	json_t *d;
 
@@ -275,7 +276,7 @@ static int buf_flush(struct buf *b, int fd, uint64_t *count)
 
 static void ep_set(struct proxy *px, struct ep *ep, uint32_t mask)
 {
-	struct epoll_event ev = { .events = mask, .data.ptr = ep };
+	struct epoll_event ev = {.events = mask, .data.ptr = ep};
 
 	if (ep->fd < 0 || ep->mask == mask)
 		return;
@@ -302,8 +303,8 @@ static void sess_update(struct sess *s)
 {
 	struct proxy *px = s->px;
 	bool out_room = buf_pending(&s->out) + SESSION_FRAME_MAX <= OUT_CAP;
-	bool up_room = buf_pending(&s->up) + SESSION_DATA_MAX + RFB_MSG_MAX <=
-		       UP_CAP;
+	bool up_room =
+	    buf_pending(&s->up) + SESSION_DATA_MAX + RFB_MSG_MAX <= UP_CAP;
 	bool ser_room = buf_pending(&s->serout) + SESSION_DATA_MAX <= UP_CAP;
 	uint32_t m;
 
@@ -313,14 +314,12 @@ static void sess_update(struct sess *s)
 	if (s->vnc.fd >= 0)
 		ep_set(px, &s->vnc,
 		       ((out_room && !s->dying) ? EPOLLIN : 0) |
-			       (buf_empty(&s->up) || !s->ups_done ? 0
-								  : EPOLLOUT) |
-			       EPOLLRDHUP);
+			   (buf_empty(&s->up) || !s->ups_done ? 0 : EPOLLOUT) |
+			   EPOLLRDHUP);
 	if (s->ser.fd >= 0)
 		ep_set(px, &s->ser,
 		       ((out_room && !s->dying) ? EPOLLIN : 0) |
-			       (buf_empty(&s->serout) ? 0 : EPOLLOUT) |
-			       EPOLLRDHUP);
+			   (buf_empty(&s->serout) ? 0 : EPOLLOUT) | EPOLLRDHUP);
 }
 
 /* --- sessions ------------------------------------------------------------ */
@@ -378,8 +377,8 @@ static void graveyard_empty(struct proxy *px)
 }
 
 /* Queue one message to the client; data already at buf + SESSION_DATA_OFF? */
-static int sess_send(struct sess *s, uint8_t type, uint8_t ch,
-		     const void *data, size_t len)
+static int sess_send(struct sess *s, uint8_t type, uint8_t ch, const void *data,
+		     size_t len)
 {
 	uint8_t *frame;
 	long r;
@@ -405,22 +404,25 @@ static void sess_end(struct sess *s, const char *reason)
 
 	if (s->authed) {
 		/* tell the client why, best effort, then close */
-		if (!s->dying && !sess_send(s, SESSION_CLOSE, SESSION_CH_CONTROL,
-					    reason, strlen(reason)))
+		if (!s->dying &&
+		    !sess_send(s, SESSION_CLOSE, SESSION_CH_CONTROL, reason,
+			       strlen(reason)))
 			buf_flush(&s->out, s->cli.fd, &s->bytes_out);
 		now(&t);
-		d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f}",
-			      "key", s->key.name, "fingerprint", s->fpr,
-			      "role", role_name(s->key.role), "source", s->src,
-			      "reason", reason, "bytes_in", (json_int_t)s->bytes_in,
-			      "bytes_out", (json_int_t)s->bytes_out,
-			      "dropped_key", (json_int_t)(s->rfb ? s->rfb->dropped_key : 0),
-			      "dropped_pointer",
-			      (json_int_t)(s->rfb ? s->rfb->dropped_pointer : 0),
-			      "dropped_clipboard",
-			      (json_int_t)(s->rfb ? s->rfb->dropped_cut : 0),
-			      "dropped_serial", (json_int_t)s->dropped_serial,
-			      "seconds", since(&s->start, &t));
+		d = json_pack(
+		    "{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, "
+		    "s:f}",
+		    "key", s->key.name, "fingerprint", s->fpr, "role",
+		    role_name(s->key.role), "source", s->src, "reason", reason,
+		    "bytes_in", (json_int_t)s->bytes_in, "bytes_out",
+		    (json_int_t)s->bytes_out, "dropped_key",
+		    (json_int_t)(s->rfb ? s->rfb->dropped_key : 0),
+		    "dropped_pointer",
+		    (json_int_t)(s->rfb ? s->rfb->dropped_pointer : 0),
+		    "dropped_clipboard",
+		    (json_int_t)(s->rfb ? s->rfb->dropped_cut : 0),
+		    "dropped_serial", (json_int_t)s->dropped_serial, "seconds",
+		    since(&s->start, &t));
 		audit(px, "console-session-close", d);
 	} else {
 		audit_refused(px, s->src, reason, s->fpr[0] ? s->fpr : NULL);
@@ -430,7 +432,7 @@ static void sess_end(struct sess *s, const char *reason)
 
 static bool rate_ok(struct proxy *px, const struct sockaddr_storage *ss)
 {
-	uint8_t addr[16] = { 0 };
+	uint8_t addr[16] = {0};
 	struct rate_slot *r;
 	struct timespec t;
 	uint32_t h;
@@ -520,9 +522,9 @@ static void on_accept(struct proxy *px)
 		px->n_hs++;
 		s->px = px;
 		memcpy(s->src, src, sizeof(src));
-		s->cli = (struct ep){ EP_CLIENT, s, fd, 0 };
-		s->vnc = (struct ep){ EP_VNC, s, -1, 0 };
-		s->ser = (struct ep){ EP_SERIAL, s, -1, 0 };
+		s->cli = (struct ep){EP_CLIENT, s, fd, 0};
+		s->vnc = (struct ep){EP_VNC, s, -1, 0};
+		s->ser = (struct ep){EP_SERIAL, s, -1, 0};
 		now(&s->start);
 		s->last = s->start;
 		s->next = px->sessions;
@@ -535,7 +537,7 @@ static void on_accept(struct proxy *px)
 
 static int unix_connect(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int fd;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
@@ -544,7 +546,8 @@ static int unix_connect(const char *path)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) && errno != EINPROGRESS) {
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) &&
+	    errno != EINPROGRESS) {
 		int r = -errno;
 
 		close(fd);
@@ -591,8 +594,9 @@ static int sess_authenticate(struct sess *s)
 	      json_pack("{s:s, s:s, s:s, s:s}", "key", s->key.name,
 			"fingerprint", s->fpr, "role", role_name(s->key.role),
 			"source", s->src));
-	n = snprintf(hello, sizeof(hello), "walloff-console %d\ncell %s\nrole %s\n",
-		     SESSION_VERSION, px->cfg->cell, role_name(s->key.role));
+	n = snprintf(hello, sizeof(hello),
+		     "walloff-console %d\ncell %s\nrole %s\n", SESSION_VERSION,
+		     px->cfg->cell, role_name(s->key.role));
 	return sess_send(s, SESSION_HELLO, SESSION_CH_CONTROL, hello,
 			 (size_t)n);
 }
@@ -602,7 +606,7 @@ static int handshake_frame(struct sess *s, uint8_t *body, size_t blen)
 	uint8_t *frame;
 	long r;
 
-	uint8_t payload[64];	/* handshake payloads are empty */
+	uint8_t payload[64]; /* handshake payloads are empty */
 
 	r = noise_read_message(s->hs, body, blen, payload, sizeof(payload),
 			       NULL);
@@ -611,8 +615,9 @@ static int handshake_frame(struct sess *s, uint8_t *body, size_t blen)
 	if (noise_handshake_done(s->hs))
 		return sess_authenticate(s);
 	/* message 2: e, encrypted s, tag of the empty payload */
-	if (buf_reserve(&s->out, NOISE_FRAME_HDR + 2 * NOISE_DH_LEN +
-					 2 * NOISE_TAG_LEN, OUT_CAP))
+	if (buf_reserve(&s->out,
+			NOISE_FRAME_HDR + 2 * NOISE_DH_LEN + 2 * NOISE_TAG_LEN,
+			OUT_CAP))
 		return -ENOMEM;
 	frame = s->out.p + s->out.len;
 	r = noise_write_message(s->hs, NULL, 0, frame + NOISE_FRAME_HDR,
@@ -646,10 +651,10 @@ static int open_screen(struct sess *s)
 	}
 	rfb_filter_init(s->rfb, s->key.role >= ROLE_OPERATE,
 			s->key.role >= ROLE_OPERATE &&
-				px->cfg->clipboard_to_guest);
+			    px->cfg->clipboard_to_guest);
 	memset(&s->ups, 0, sizeof(s->ups));
 	s->ups_done = false;
-	s->vnc = (struct ep){ EP_VNC, s, fd, 0 };
+	s->vnc = (struct ep){EP_VNC, s, fd, 0};
 	return 0;
 }
 
@@ -666,7 +671,7 @@ static int open_serial(struct sess *s)
 			  "serial unavailable", 18);
 		return 0;
 	}
-	s->ser = (struct ep){ EP_SERIAL, s, fd, 0 };
+	s->ser = (struct ep){EP_SERIAL, s, fd, 0};
 	return 0;
 }
 
@@ -776,8 +781,8 @@ static void on_client_in(struct sess *s)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		sess_end(s, why(n < 0 && errno != ECONNRESET ? -EIO : 0,
-				s->authed));
+		sess_end(
+		    s, why(n < 0 && errno != ECONNRESET ? -EIO : 0, s->authed));
 		return;
 	}
 	s->bytes_in += (uint64_t)n;
@@ -810,7 +815,7 @@ static void on_client_in(struct sess *s)
 			noise_frame_reset(s->fr);
 			r = handshake_frame(s, tmp, blen);
 			if (r == 1)
-				return;	/* session ended */
+				return; /* session ended */
 		} else {
 			r = session_frame(s, body, blen);
 			noise_frame_reset(s->fr);
@@ -854,7 +859,7 @@ static void on_backend_in(struct sess *s, struct ep *ep)
 	long r;
 
 	if (buf_reserve(&s->out, SESSION_FRAME_MAX, OUT_CAP))
-		return;	/* full: sess_update() stops reading this side */
+		return; /* full: sess_update() stops reading this side */
 	frame = s->out.p + s->out.len;
 	data = frame + SESSION_DATA_OFF;
 	n = read(ep->fd, data, SESSION_DATA_MAX);
@@ -863,7 +868,8 @@ static void on_backend_in(struct sess *s, struct ep *ep)
 	if (n <= 0) {
 		sess_send(s, SESSION_CLOSE, ch,
 			  ch == SESSION_CH_SCREEN ? "screen closed"
-						  : "serial closed", 13);
+						  : "serial closed",
+			  13);
 		ep_close(s->px, ep);
 		goto flush;
 	}
@@ -877,7 +883,8 @@ static void on_backend_in(struct sess *s, struct ep *ep)
 			ep_close(s->px, ep);
 			goto flush;
 		}
-		if (outlen && write(ep->fd, hs_out, outlen) != (ssize_t)outlen) {
+		if (outlen &&
+		    write(ep->fd, hs_out, outlen) != (ssize_t)outlen) {
 			sess_end(s, "vnc write failed");
 			return;
 		}
@@ -939,19 +946,21 @@ static void on_event(struct proxy *px, struct ep *ep, uint32_t ev)
 	case EP_VNC:
 	case EP_SERIAL:
 		if (ev & EPOLLOUT) {
-			struct buf *b = ep->kind == EP_VNC ? &s->up : &s->serout;
+			struct buf *b =
+			    ep->kind == EP_VNC ? &s->up : &s->serout;
 
 			r = buf_flush(b, ep->fd, NULL);
 			if (r) {
 				ep_close(px, ep);
 				sess_send(s, SESSION_CLOSE,
-					  ep->kind == EP_VNC ? SESSION_CH_SCREEN
-							     : SESSION_CH_SERIAL,
+					  ep->kind == EP_VNC
+					      ? SESSION_CH_SCREEN
+					      : SESSION_CH_SERIAL,
 					  "backend closed", 14);
 			}
 		}
-		if (ep->fd >= 0 && (ev & (EPOLLIN | EPOLLERR | EPOLLHUP |
-					  EPOLLRDHUP))) {
+		if (ep->fd >= 0 &&
+		    (ev & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP))) {
 			on_backend_in(s, ep);
 			return;
 		}
@@ -967,7 +976,7 @@ static void on_event(struct proxy *px, struct ep *ep, uint32_t ev)
 static void keys_reload(struct proxy *px, const char *why_)
 {
 	struct keys nk;
-	struct err e = { 0 };
+	struct err e = {0};
 	struct sess *s, *next;
 	const struct key_entry *k;
 
@@ -1008,7 +1017,8 @@ static void keys_check(struct proxy *px)
 			keys_reload(px, "file changed");
 		return;
 	}
-	if (st.st_ino != px->keys_st.st_ino || st.st_size != px->keys_st.st_size ||
+	if (st.st_ino != px->keys_st.st_ino ||
+	    st.st_size != px->keys_st.st_size ||
 	    st.st_mtim.tv_sec != px->keys_st.st_mtim.tv_sec ||
 	    st.st_mtim.tv_nsec != px->keys_st.st_mtim.tv_nsec)
 		keys_reload(px, "file changed");
@@ -1061,9 +1071,9 @@ static int listen_on(const char *spec, struct err *e)
 {
 	char host[256];
 	const char *colon, *port;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV |
-					      AI_PASSIVE };
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+				 .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV |
+					     AI_PASSIVE};
 	struct addrinfo *ai = NULL;
 	int fd = -1, one = 1, r;
 	size_t hl;
@@ -1071,14 +1081,16 @@ static int listen_on(const char *spec, struct err *e)
 	if (spec[0] == '[') {
 		colon = strstr(spec, "]:");
 		if (!colon)
-			return err_set(e, EINVAL, "--listen %s: want [ADDR]:PORT", spec);
+			return err_set(e, EINVAL,
+				       "--listen %s: want [ADDR]:PORT", spec);
 		hl = (size_t)(colon - spec - 1);
 		port = colon + 2;
 		spec++;
 	} else {
 		colon = strrchr(spec, ':');
 		if (!colon)
-			return err_set(e, EINVAL, "--listen %s: want ADDR:PORT", spec);
+			return err_set(e, EINVAL, "--listen %s: want ADDR:PORT",
+				       spec);
 		hl = (size_t)(colon - spec);
 		port = colon + 1;
 	}
@@ -1088,8 +1100,10 @@ static int listen_on(const char *spec, struct err *e)
 	host[hl] = '\0';
 	r = getaddrinfo(host, port, &hints, &ai);
 	if (r || !ai)
-		return err_set(e, EINVAL, "--listen %s: %s", host, gai_strerror(r));
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		return err_set(e, EINVAL, "--listen %s: %s", host,
+			       gai_strerror(r));
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
 	if (fd < 0) {
 		r = err_set(e, errno, "socket: %s", strerror(errno));
 		goto out;
@@ -1147,14 +1161,14 @@ int proxy_run(struct proxy_config *cfg, struct err *e)
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	px->sig = (struct ep){ EP_SIGNAL, NULL,
-			       signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC),
-			       0 };
+	px->sig =
+	    (struct ep){EP_SIGNAL, NULL,
+			signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC), 0};
 	px->epfd = epoll_create1(EPOLL_CLOEXEC);
 	r = listen_on(cfg->listen, e);
 	if (r < 0)
 		goto out;
-	px->lis = (struct ep){ EP_LISTEN, NULL, r, 0 };
+	px->lis = (struct ep){EP_LISTEN, NULL, r, 0};
 	r = 0;
 	if (px->epfd < 0 || px->sig.fd < 0) {
 		r = err_set(e, errno, "epoll/signalfd: %s", strerror(errno));
@@ -1167,7 +1181,8 @@ int proxy_run(struct proxy_config *cfg, struct err *e)
 	audit(px, "console-listen",
 	      json_pack("{s:s, s:s, s:i, s:s}", "listen", cfg->listen,
 			"server_fingerprint", fpr, "keys", (int)px->keys.n,
-			"clipboard", cfg->clipboard_to_guest ? "to-guest" : "none"));
+			"clipboard",
+			cfg->clipboard_to_guest ? "to-guest" : "none"));
 	if (cfg->ready_fd >= 0) {
 		if (write(cfg->ready_fd, "1", 1) != 1) {
 			r = err_set(e, errno, "ready fd: %s", strerror(errno));
@@ -1186,7 +1201,8 @@ int proxy_run(struct proxy_config *cfg, struct err *e)
 	while (!px->stop) {
 		n = epoll_wait(px->epfd, evs, 64, TICK_MS);
 		if (n < 0 && errno != EINTR) {
-			r = err_set(e, errno, "epoll_wait: %s", strerror(errno));
+			r = err_set(e, errno, "epoll_wait: %s",
+				    strerror(errno));
 			break;
 		}
 		for (i = 0; i < n; i++) {

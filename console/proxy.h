@@ -16,21 +16,21 @@
  * command line, plus the server identity
  */
 struct proxy_config {
-	const char *listen;		/* ADDR:PORT or [ADDR]:PORT */
-	const char *vnc_path;		/* QEMU's VNC unix socket */
-	const char *serial_path;	/* QEMU's serial unix socket, or NULL */
+	const char *listen;	 /* ADDR:PORT or [ADDR]:PORT */
+	const char *vnc_path;	 /* QEMU's VNC unix socket */
+	const char *serial_path; /* QEMU's serial unix socket, or NULL */
 	const char *cell;
 	const char *keys_path;
 	bool clipboard_to_guest;
 	unsigned handshake_timeout_s;
 	unsigned max_sessions;
 	unsigned max_handshakes;
-	unsigned rate_per_s;		/* new connections per source per s */
+	unsigned rate_per_s; /* new connections per source per s */
 	unsigned rate_burst;
-	unsigned idle_timeout_s;	/* 0: never */
-	int ready_fd;			/* -1: none */
+	unsigned idle_timeout_s; /* 0: never */
+	int ready_fd;		 /* -1: none */
 	struct audit *audit;
-	uint8_t priv[32], pub[32];	/* server static key */
+	uint8_t priv[32], pub[32]; /* server static key */
 };
 
 /**

@@ -46,21 +46,21 @@ enum {
 static bool encoding_allowed(int32_t enc)
 {
 	switch (enc) {
-	case 0:		/* Raw */
-	case 1:		/* CopyRect */
-	case 2:		/* RRE */
-	case 4:		/* CoRRE */
-	case 5:		/* Hextile */
-	case 6:		/* zlib */
-	case 7:		/* Tight */
-	case 8:		/* ZlibHex */
-	case 16:	/* ZRLE */
-	case -223:	/* DesktopSize (server-initiated only) */
-	case -224:	/* LastRect */
-	case -239:	/* Cursor */
-	case -240:	/* XCursor */
-	case -257:	/* QEMU pointer motion change */
-	case -261:	/* QEMU LED state */
+	case 0:	   /* Raw */
+	case 1:	   /* CopyRect */
+	case 2:	   /* RRE */
+	case 4:	   /* CoRRE */
+	case 5:	   /* Hextile */
+	case 6:	   /* zlib */
+	case 7:	   /* Tight */
+	case 8:	   /* ZlibHex */
+	case 16:   /* ZRLE */
+	case -223: /* DesktopSize (server-initiated only) */
+	case -224: /* LastRect */
+	case -239: /* Cursor */
+	case -240: /* XCursor */
+	case -257: /* QEMU pointer motion change */
+	case -261: /* QEMU LED state */
 		return true;
 	default:
 		/* Tight JPEG quality and compression level pseudo-encodings */
@@ -114,7 +114,7 @@ static long msg_need(struct rfb_filter *f)
 	case MSG_POINTER_EVENT:
 		return 6;
 	case MSG_CLIENT_CUT_TEXT:
-		return 8;	/* the text is streamed after the header */
+		return 8; /* the text is streamed after the header */
 	default:
 		return -1;
 	}
@@ -200,8 +200,7 @@ static int finish_msg(struct rfb_filter *f, uint8_t *up, size_t upcap,
 
 static int handshake_byte_phase(struct rfb_filter *f, const uint8_t **in,
 				size_t *n, uint8_t *up, size_t *uplen,
-				uint8_t *reply, size_t *replylen,
-				struct err *e)
+				uint8_t *reply, size_t *replylen, struct err *e)
 {
 	size_t want = f->phase == RFB_VERSION ? 12 : 1, take;
 
@@ -265,7 +264,8 @@ int rfb_filter_feed(struct rfb_filter *f, const uint8_t *in, size_t n,
 	*replylen = 0;
 	while (n) {
 		if (f->phase == RFB_DEAD)
-			return err_set(e, EPROTO, "rfb: session already failed");
+			return err_set(e, EPROTO,
+				       "rfb: session already failed");
 		if (f->phase != RFB_NORMAL) {
 			/* at most 8 reply bytes and 1 up byte in all */
 			if (upcap - *uplen < 1)
@@ -281,8 +281,9 @@ int rfb_filter_feed(struct rfb_filter *f, const uint8_t *in, size_t n,
 			take = f->cut_left < n ? f->cut_left : n;
 			if (f->cut_fwd) {
 				if (upcap - *uplen < take)
-					return err_set(e, ENOBUFS,
-						       "rfb: output buffer full");
+					return err_set(
+					    e, ENOBUFS,
+					    "rfb: output buffer full");
 				memcpy(up + *uplen, in, take);
 				*uplen += take;
 			}
@@ -331,8 +332,7 @@ enum {
 };
 
 int rfb_upstream_feed(struct rfb_upstream *u, const uint8_t *in, size_t n,
-		      size_t *used, uint8_t *out, size_t *outlen,
-		      struct err *e)
+		      size_t *used, uint8_t *out, size_t *outlen, struct err *e)
 {
 	size_t want, take;
 
@@ -353,8 +353,7 @@ int rfb_upstream_feed(struct rfb_upstream *u, const uint8_t *in, size_t n,
 			want = 4;
 			break;
 		}
-		take = want - u->have < n - *used ? want - u->have
-						  : n - *used;
+		take = want - u->have < n - *used ? want - u->have : n - *used;
 		memcpy(u->buf + u->have, in + *used, take);
 		u->have += take;
 		*used += take;
@@ -372,22 +371,25 @@ int rfb_upstream_feed(struct rfb_upstream *u, const uint8_t *in, size_t n,
 			break;
 		case UP_NTYPES:
 			if (!u->buf[0])
-				return err_set(e, EPROTO,
-					       "vnc: server refused the connection");
+				return err_set(
+				    e, EPROTO,
+				    "vnc: server refused the connection");
 			u->ntypes = u->buf[0];
 			u->state = UP_TYPES;
 			break;
 		case UP_TYPES:
 			if (!memchr(u->buf, RFB_SEC_NONE, want))
-				return err_set(e, EPROTO,
-					       "vnc: server does not offer security None");
+				return err_set(
+				    e, EPROTO,
+				    "vnc: server does not offer security None");
 			out[(*outlen)++] = RFB_SEC_NONE;
 			u->state = UP_RESULT;
 			break;
 		case UP_RESULT:
 			if (be32(u->buf))
-				return err_set(e, EPROTO,
-					       "vnc: security handshake failed");
+				return err_set(
+				    e, EPROTO,
+				    "vnc: security handshake failed");
 			u->state = UP_DONE;
 			break;
 		}

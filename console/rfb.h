@@ -28,11 +28,11 @@
 #define RFB_UP_MAX 300
 
 enum rfb_phase {
-	RFB_VERSION,	/* expecting "RFB 003.00x\n" */
-	RFB_SECURITY,	/* expecting the chosen security type (3.7+) */
-	RFB_INIT,	/* expecting ClientInit */
-	RFB_NORMAL,	/* normal client messages */
-	RFB_DEAD,	/* malformed input seen: the session must end */
+	RFB_VERSION,  /* expecting "RFB 003.00x\n" */
+	RFB_SECURITY, /* expecting the chosen security type (3.7+) */
+	RFB_INIT,     /* expecting ClientInit */
+	RFB_NORMAL,   /* normal client messages */
+	RFB_DEAD,     /* malformed input seen: the session must end */
 };
 
 /**
@@ -47,10 +47,10 @@ enum rfb_phase {
 struct rfb_filter {
 	bool allow_input, allow_cut;
 	enum rfb_phase phase;
-	unsigned minor;		/* client's protocol minor version: 3, 7, 8 */
+	unsigned minor; /* client's protocol minor version: 3, 7, 8 */
 	size_t have;
-	uint32_t cut_left;	/* ClientCutText bytes still to come */
-	bool cut_fwd;		/* ... and whether they are forwarded */
+	uint32_t cut_left; /* ClientCutText bytes still to come */
+	bool cut_fwd;	   /* ... and whether they are forwarded */
 	uint64_t dropped_key, dropped_pointer, dropped_cut, messages;
 	uint8_t msg[RFB_MSG_MAX];
 };

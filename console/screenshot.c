@@ -94,8 +94,16 @@ static uint32_t be32(const uint8_t *p)
 static int request(struct console_client *c, unsigned w, unsigned h,
 		   struct err *e)
 {
-	uint8_t m[10] = { 3, 0, 0, 0, 0, 0, (uint8_t)(w >> 8), (uint8_t)w,
-			  (uint8_t)(h >> 8), (uint8_t)h };
+	uint8_t m[10] = {3,
+			 0,
+			 0,
+			 0,
+			 0,
+			 0,
+			 (uint8_t)(w >> 8),
+			 (uint8_t)w,
+			 (uint8_t)(h >> 8),
+			 (uint8_t)h};
 
 	return console_client_send(c, CONSOLE_CH_SCREEN, m, sizeof(m), e);
 }
@@ -104,11 +112,11 @@ int console_client_screenshot(struct console_client *c, const char *path,
 			      int timeout_ms, unsigned *width, unsigned *height,
 			      struct err *e)
 {
-	static const uint8_t pixfmt[20] = { 0, 0, 0, 0, 32, 24, 0, 1, 0, 255,
-					    0, 255, 0, 255, 16, 8, 0, 0, 0, 0 };
-	static const uint8_t encs[12] = { 2, 0, 0, 2, 0, 0, 0, 0,
-					  0xff, 0xff, 0xff, 0x21 };
-	struct stream s = { .c = c, .deadline = now_ms() + timeout_ms };
+	static const uint8_t pixfmt[20] = {0, 0,   0, 0,   32, 24, 0, 1, 0, 255,
+					   0, 255, 0, 255, 16, 8,  0, 0, 0, 0};
+	static const uint8_t encs[12] = {2, 0, 0,    2,	   0,	 0,
+					 0, 0, 0xff, 0xff, 0xff, 0x21};
+	struct stream s = {.c = c, .deadline = now_ms() + timeout_ms};
 	const uint8_t *p;
 	uint8_t *rgb = NULL;
 	unsigned w, h, nrects, i, done = 0;
@@ -125,7 +133,8 @@ int console_client_screenshot(struct console_client *c, const char *path,
 		goto out;
 	}
 	if ((r = console_client_send(c, CONSOLE_CH_SCREEN,
-				     (const uint8_t *)"RFB 003.008\n", 12, e)) ||
+				     (const uint8_t *)"RFB 003.008\n", 12,
+				     e)) ||
 	    (r = need(&s, 2, e)))
 		goto out;
 	p = take(&s, 2);
@@ -156,7 +165,8 @@ int console_client_screenshot(struct console_client *c, const char *path,
 		goto out;
 resize:
 	if (!w || !h || w > PNG_MAX_DIM || h > PNG_MAX_DIM) {
-		r = err_set(e, EPROTO, "screenshot: bad screen size %ux%u", w, h);
+		r = err_set(e, EPROTO, "screenshot: bad screen size %ux%u", w,
+			    h);
 		goto out;
 	}
 	free(rgb);
@@ -171,7 +181,7 @@ resize:
 		if ((r = need(&s, 1, e)))
 			goto out;
 		switch (*take(&s, 1)) {
-		case 0:	/* FramebufferUpdate */
+		case 0: /* FramebufferUpdate */
 			if ((r = need(&s, 3, e)))
 				goto out;
 			nrects = be16(take(&s, 3) + 1);
@@ -193,12 +203,15 @@ resize:
 					goto resize;
 				}
 				if (enc != 0 || x + rw > w || y + rh > h) {
-					r = err_set(e, EPROTO,
-						    "screenshot: unexpected rectangle");
+					r = err_set(
+					    e, EPROTO,
+					    "screenshot: unexpected rectangle");
 					goto out;
 				}
 				for (row = 0; row < rh; row++) {
-					uint8_t *d = rgb + ((size_t)(y + row) * w + x) * 3;
+					uint8_t *d =
+					    rgb +
+					    ((size_t)(y + row) * w + x) * 3;
 
 					if ((r = need(&s, (size_t)rw * 4, e)))
 						goto out;
@@ -212,7 +225,7 @@ resize:
 			}
 			done = 1;
 			break;
-		case 1:	/* SetColourMapEntries */
+		case 1: /* SetColourMapEntries */
 			if ((r = need(&s, 5, e)))
 				goto out;
 			p = take(&s, 5);
@@ -220,14 +233,15 @@ resize:
 				goto out;
 			take(&s, (size_t)be16(p + 3) * 6);
 			break;
-		case 2:	/* Bell */
+		case 2: /* Bell */
 			break;
-		case 3:	/* ServerCutText */
+		case 3: /* ServerCutText */
 			if ((r = need(&s, 7, e)))
 				goto out;
 			p = take(&s, 7);
 			if (be32(p + 3) > SHOT_CUT_MAX) {
-				r = err_set(e, EPROTO, "screenshot: huge cut text");
+				r = err_set(e, EPROTO,
+					    "screenshot: huge cut text");
 				goto out;
 			}
 			if ((r = need(&s, be32(p + 3), e)))
@@ -235,7 +249,8 @@ resize:
 			take(&s, be32(p + 3));
 			break;
 		default:
-			r = err_set(e, EPROTO, "screenshot: unknown server message");
+			r = err_set(e, EPROTO,
+				    "screenshot: unknown server message");
 			goto out;
 		}
 	}

@@ -19,10 +19,10 @@
 #define SESSION_VERSION 1
 
 enum session_type {
-	SESSION_HELLO = 1,	/* server -> client, channel 0: text lines */
-	SESSION_OPEN = 2,	/* client -> server: open a channel */
-	SESSION_DATA = 3,	/* bytes of a channel */
-	SESSION_CLOSE = 4,	/* close a channel; channel 0: the session */
+	SESSION_HELLO = 1, /* server -> client, channel 0: text lines */
+	SESSION_OPEN = 2,  /* client -> server: open a channel */
+	SESSION_DATA = 3,  /* bytes of a channel */
+	SESSION_CLOSE = 4, /* close a channel; channel 0: the session */
 };
 
 enum session_channel {

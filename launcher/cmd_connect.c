@@ -16,6 +16,7 @@
  * FILE.png saves one frame and exits.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -34,18 +35,19 @@
 
 #define CONNECT_TIMEOUT_MS 10000
 #define SCREENSHOT_TIMEOUT_MS 20000
-#define DETACH_KEY 0x1d	/* Ctrl-] */
+#define DETACH_KEY 0x1d /* Ctrl-] */
 /* known-cells lines: "host:port base64" */
 #define KNOWN_LINE_MAX 512
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: walloff connect HOST:PORT --key FILE [--server-key B64]\n"
-		"         [--known-cells FILE] [--port N] [--serial]\n"
-		"         [--screenshot FILE.png]\n"
-		"Opens an encrypted session to a cell's console. By default a VNC\n"
-		"viewer can then connect to 127.0.0.1:PORT (5900).\n");
+	fprintf(
+	    f,
+	    "usage: walloff connect HOST:PORT --key FILE [--server-key B64]\n"
+	    "         [--known-cells FILE] [--port N] [--serial]\n"
+	    "         [--screenshot FILE.png]\n"
+	    "Opens an encrypted session to a cell's console. By default a VNC\n"
+	    "viewer can then connect to 127.0.0.1:PORT (5900).\n");
 }
 
 static int known_path(char *out, size_t len)
@@ -84,8 +86,8 @@ static int known_lookup(const char *file, const char *target, uint8_t pub[32])
 			continue;
 		fclose(f);
 		if (console_key_from_b64(pub, sp + 1)) {
-			fprintf(stderr, "walloff connect: %s:%u: bad key\n", file,
-				lineno);
+			fprintf(stderr, "walloff connect: %s:%u: bad key\n",
+				file, lineno);
 			return -EINVAL;
 		}
 		return 1;
@@ -98,14 +100,19 @@ static int known_add(const char *file, const char *target,
 		     const uint8_t pub[32])
 {
 	char dir[PATH_MAX], b64[CONSOLE_B64_LEN];
-	struct err e = { 0 };
+	struct err e = {0};
 	FILE *f;
+	int fd;
 
 	if (!path_dirname(file, dir, sizeof(dir)))
 		path_mkdir_private(dir, &e);
-	f = fopen(file, "a");
-	if (!f)
+	fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	f = fd >= 0 ? fdopen(fd, "a") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return -errno;
+	}
 	console_key_b64(b64, pub);
 	fprintf(f, "%s %s\n", target, b64);
 	return fclose(f) ? -errno : 0;
@@ -146,9 +153,9 @@ static int split_target(const char *t, char *host, size_t hl, unsigned *port)
 static int relay_viewer(struct console_client *c, int vfd)
 {
 	uint8_t *buf = malloc(CONSOLE_CLIENT_BUF);
-	struct pollfd p[2] = { { .fd = vfd, .events = POLLIN },
-			       { .fd = console_client_fd(c), .events = POLLIN } };
-	struct err e = { 0 };
+	struct pollfd p[2] = {{.fd = vfd, .events = POLLIN},
+			      {.fd = console_client_fd(c), .events = POLLIN}};
+	struct err e = {0};
 	unsigned ch;
 	ssize_t n;
 	long r;
@@ -182,7 +189,8 @@ static int relay_viewer(struct console_client *c, int vfd)
 				size_t off = 0;
 
 				while (off < (size_t)r) {
-					n = write(vfd, buf + off, (size_t)r - off);
+					n = write(vfd, buf + off,
+						  (size_t)r - off);
 					if (n <= 0)
 						goto out;
 					off += (size_t)n;
@@ -200,9 +208,9 @@ out:
 
 static int serve_viewers(struct console_client *c, unsigned port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int lfd, vfd, one = 1, r;
 
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -218,11 +226,11 @@ static int serve_viewers(struct console_client *c, unsigned port)
 	fprintf(stderr, "walloff connect: point a VNC viewer at 127.0.0.1:%u\n",
 		port);
 	for (;;) {
-		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN },
-				       { .fd = console_client_fd(c),
-					 .events = POLLIN } };
+		struct pollfd p[2] = {
+		    {.fd = lfd, .events = POLLIN},
+		    {.fd = console_client_fd(c), .events = POLLIN}};
 		uint8_t *junk;
-		struct err e = { 0 };
+		struct err e = {0};
 		unsigned ch;
 		long n;
 
@@ -248,7 +256,8 @@ static int serve_viewers(struct console_client *c, unsigned port)
 		close(vfd);
 		if (r)
 			break;
-		fprintf(stderr, "walloff connect: viewer left; waiting for the next\n");
+		fprintf(stderr,
+			"walloff connect: viewer left; waiting for the next\n");
 	}
 	close(lfd);
 	return r;
@@ -257,11 +266,11 @@ static int serve_viewers(struct console_client *c, unsigned port)
 static int serial_terminal(struct console_client *c)
 {
 	uint8_t *buf = malloc(CONSOLE_CLIENT_BUF);
-	struct pollfd p[2] = { { .fd = 0, .events = POLLIN },
-			       { .fd = console_client_fd(c), .events = POLLIN } };
+	struct pollfd p[2] = {{.fd = 0, .events = POLLIN},
+			      {.fd = console_client_fd(c), .events = POLLIN}};
 	struct termios old, raw;
 	bool tty = isatty(0);
-	struct err e = { 0 };
+	struct err e = {0};
 	unsigned ch;
 	ssize_t n, i;
 	long r;
@@ -276,7 +285,8 @@ static int serial_terminal(struct console_client *c)
 		raw = old;
 		cfmakeraw(&raw);
 		tcsetattr(0, TCSANOW, &raw);
-		fprintf(stderr, "walloff connect: serial console; Ctrl-] detaches\r\n");
+		fprintf(stderr,
+			"walloff connect: serial console; Ctrl-] detaches\r\n");
 	}
 	for (;;) {
 		if (!console_client_pending(c) && poll(p, 2, -1) < 0)
@@ -320,12 +330,13 @@ int cmd_connect(int argc, char *argv[])
 	const char *target = NULL, *keyfile = NULL, *server_key = NULL;
 	const char *known = NULL, *shot = NULL;
 	char host[256], kpath[PATH_MAX], fpr[CONSOLE_FPR_LEN];
-	uint8_t priv[CONSOLE_KEY_LEN], pub[CONSOLE_KEY_LEN], pin[CONSOLE_KEY_LEN];
+	uint8_t priv[CONSOLE_KEY_LEN], pub[CONSOLE_KEY_LEN],
+	    pin[CONSOLE_KEY_LEN];
 	bool serial = false, have_pin = false;
 	unsigned port, lport = 5900, w, h;
 	struct console_client *c;
 	struct console_info info;
-	struct err e = { 0 };
+	struct err e = {0};
 	int i, r, rc = 1;
 
 	for (i = 1; i < argc; i++) {
@@ -350,7 +361,8 @@ int cmd_connect(int argc, char *argv[])
 			unsigned long p = strtoul(argv[++i], &end, 10);
 
 			if (*end || !p || p > 65535) {
-				fprintf(stderr, "walloff connect: bad --port\n");
+				fprintf(stderr,
+					"walloff connect: bad --port\n");
 				return 2;
 			}
 			lport = (unsigned)p;
@@ -372,14 +384,17 @@ int cmd_connect(int argc, char *argv[])
 	}
 	if (server_key) {
 		if (console_key_from_b64(pin, server_key)) {
-			fprintf(stderr, "walloff connect: --server-key is not a base64 public key\n");
+			fprintf(stderr, "walloff connect: --server-key is not "
+					"a base64 public key\n");
 			return 2;
 		}
 		have_pin = true;
 	} else {
 		if (!known) {
 			if (known_path(kpath, sizeof(kpath))) {
-				fprintf(stderr, "walloff connect: no HOME; use --known-cells or --server-key\n");
+				fprintf(stderr,
+					"walloff connect: no HOME; use "
+					"--known-cells or --server-key\n");
 				return 2;
 			}
 			known = kpath;
@@ -403,8 +418,10 @@ int cmd_connect(int argc, char *argv[])
 		if (e.code == EKEYREJECTED)
 			fprintf(stderr,
 				"walloff connect: @@@ WARNING: %s @@@\n"
-				"walloff connect: if the change is expected, remove %s from %s\n",
-				e.msg, target, server_key ? "--server-key" : known);
+				"walloff connect: if the change is expected, "
+				"remove %s from %s\n",
+				e.msg, target,
+				server_key ? "--server-key" : known);
 		else
 			fprintf(stderr, "walloff connect: %s\n", e.msg);
 		return 1;
@@ -413,8 +430,10 @@ int cmd_connect(int argc, char *argv[])
 	if (!have_pin) {
 		r = known_add(known, target, info.server_pub);
 		fprintf(stderr,
-			"walloff connect: first connection to %s; server key %s%s%s\n",
-			target, fpr, r ? " (could not record it: " : " recorded in ",
+			"walloff connect: first connection to %s; server key "
+			"%s%s%s\n",
+			target, fpr,
+			r ? " (could not record it: " : " recorded in ",
 			r ? strerror(-r) : known);
 		if (r)
 			fprintf(stderr, ")\n");
@@ -422,8 +441,8 @@ int cmd_connect(int argc, char *argv[])
 	fprintf(stderr, "walloff connect: cell %s, role %s\n", info.cell,
 		info.role);
 	if (shot) {
-		if (console_client_screenshot(c, shot, SCREENSHOT_TIMEOUT_MS, &w,
-					      &h, &e))
+		if (console_client_screenshot(c, shot, SCREENSHOT_TIMEOUT_MS,
+					      &w, &h, &e))
 			fprintf(stderr, "walloff connect: %s\n", e.msg);
 		else {
 			printf("%s: %ux%u\n", shot, w, h);

@@ -23,15 +23,15 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: walloff keygen NAME [--out FILE] [--role view|operate|admin]\n"
-		"Creates a console key for NAME (default file\n"
-		"$XDG_CONFIG_HOME/walloff/NAME.key) and prints the line to add\n"
-		"to a cell's keys file (default role: operate).\n");
+	fprintf(
+	    f, "usage: walloff keygen NAME [--out FILE] [--role "
+	       "view|operate|admin]\n"
+	       "Creates a console key for NAME (default file\n"
+	       "$XDG_CONFIG_HOME/walloff/NAME.key) and prints the line to add\n"
+	       "to a cell's keys file (default role: operate).\n");
 }
 
-static int default_path(const char *name, char *out, size_t len,
-			struct err *e)
+static int default_path(const char *name, char *out, size_t len, struct err *e)
 {
 	const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
 	char dir[PATH_MAX];
@@ -42,7 +42,9 @@ static int default_path(const char *name, char *out, size_t len,
 	else if (home && *home == '/')
 		n = snprintf(dir, sizeof(dir), "%s/.config/walloff", home);
 	else
-		return err_set(e, ENOENT, "neither XDG_CONFIG_HOME nor HOME is set; use --out FILE");
+		return err_set(
+		    e, ENOENT,
+		    "neither XDG_CONFIG_HOME nor HOME is set; use --out FILE");
 	if (n < 0 || (size_t)n >= sizeof(dir))
 		return err_set(e, ENAMETOOLONG, "config folder name too long");
 	if (path_mkdir_private(dir, e))
@@ -59,7 +61,7 @@ int cmd_keygen(int argc, char *argv[])
 	char path[PATH_MAX], dir[PATH_MAX], b64[CONSOLE_B64_LEN];
 	char fpr[CONSOLE_FPR_LEN];
 	uint8_t pub[CONSOLE_KEY_LEN];
-	struct err e = { 0 };
+	struct err e = {0};
 	struct stat st;
 	int i;
 
@@ -83,17 +85,22 @@ int cmd_keygen(int argc, char *argv[])
 		return 2;
 	}
 	if (!console_key_name_ok(name)) {
-		fprintf(stderr, "walloff keygen: bad name '%s' (1-64 of A-Z a-z 0-9 . _ @ -)\n",
+		fprintf(stderr,
+			"walloff keygen: bad name '%s' (1-64 of A-Z a-z 0-9 . "
+			"_ @ -)\n",
 			name);
 		return 2;
 	}
 	if (strcmp(role, "view") && strcmp(role, "operate") &&
 	    strcmp(role, "admin")) {
-		fprintf(stderr, "walloff keygen: role must be view, operate or admin\n");
+		fprintf(
+		    stderr,
+		    "walloff keygen: role must be view, operate or admin\n");
 		return 2;
 	}
 	if (out) {
-		if (snprintf(path, sizeof(path), "%s", out) >= (int)sizeof(path)) {
+		if (snprintf(path, sizeof(path), "%s", out) >=
+		    (int)sizeof(path)) {
 			fprintf(stderr, "walloff keygen: name too long\n");
 			return 1;
 		}
@@ -103,7 +110,9 @@ int cmd_keygen(int argc, char *argv[])
 	}
 	if (console_key_generate(path, pub, &e)) {
 		if (e.code == EEXIST)
-			fprintf(stderr, "walloff keygen: %s exists; not overwriting a key\n",
+			fprintf(stderr,
+				"walloff keygen: %s exists; not overwriting a "
+				"key\n",
 				path);
 		else
 			fprintf(stderr, "walloff keygen: %s\n", e.msg);
@@ -111,11 +120,14 @@ int cmd_keygen(int argc, char *argv[])
 	}
 	if (!path_dirname(path, dir, sizeof(dir)) && !stat(dir, &st) &&
 	    (st.st_mode & (S_IRGRP | S_IROTH)))
-		fprintf(stderr, "walloff keygen: warning: folder %s is readable by others\n",
+		fprintf(stderr,
+			"walloff keygen: warning: folder %s is readable by "
+			"others\n",
 			dir);
 	console_key_b64(b64, pub);
 	console_fingerprint(fpr, pub);
-	fprintf(stderr, "walloff keygen: private key written to %s (0600)\n"
+	fprintf(stderr,
+		"walloff keygen: private key written to %s (0600)\n"
 		"fingerprint %s\n"
 		"add this line to the cell's keys file:\n",
 		path, fpr);

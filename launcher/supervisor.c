@@ -221,6 +221,14 @@ static void helper_died(struct sup *s, pid_t w, int st)
 {
 	bool net = w == s->net;
 
+	/* walloff-net exits 0 when QEMU closes its end: QEMU is on its way
+	 * out and its own exit decides how the cell ended. */
+	if (net && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		audit(s, "net-exited", json_pack("{s:i}", "pid", (int)w));
+		s->net = 0;
+		return;
+	}
+
 	audit(s, net ? "net-died" : "console-died",
 	      json_pack("{s:i, s:i, s:i}", "pid", (int)w, "status",
 			WIFEXITED(st) ? WEXITSTATUS(st) : -1, "signal",
@@ -305,16 +313,31 @@ static int loop(struct sup *s)
 							     "SIGHUP"));
 				reload_keys(s, true);
 			} else if (si.ssi_signo == SIGCHLD) {
-				pid_t w;
-				int st;
+				pid_t w, hw[2];
+				int st, hst[2], nh = 0, i;
 
+				/* Reap everything first: when QEMU dies, walloff-net
+				 * follows (its peer closed), and that is a consequence,
+				 * not a second failure. */
 				while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
-					if (w == s->net || w == s->console)
-						helper_died(s, w, st);
-					if (w != s->qemu)
+					if (w == s->qemu) {
+						status_code = st;
+						s->qemu = -1;
+					} else if ((w == s->net || w == s->console) &&
+						   nh < 2) {
+						hw[nh] = w;
+						hst[nh++] = st;
+					}
+				}
+				for (i = 0; i < nh; i++) {
+					if (s->qemu < 0) {
+						if (hw[i] == s->net)
+							s->net = 0;
+						else
+							s->console = 0;
 						continue;
-					status_code = st;
-					s->qemu = -1;
+					}
+					helper_died(s, hw[i], hst[i]);
 				}
 				if (s->qemu < 0) {
 					/* Drain events QEMU sent before exiting. */

@@ -10,7 +10,8 @@
  * Start-up, in order: parse and validate every argument (a bad rule is an
  * error, never ignored); wrap the inherited O_APPEND audit descriptor;
  * resolve the user to become; create the QEMU socket and the stats socket
- * (both 0600, owned by that user); drop privileges (sandbox.c); write
+ * (both 0600, owned by that user); drop privileges (sandbox.c) and
+ * install the syscall allowlist (common/seccomp_policy.c); write
  * "net-start" to the audit log; write one byte to --ready-fd. Then accept
  * exactly one connection - QEMU's "-netdev stream,server=off" - and close
  * the listener so no second peer can ever attach. slirp is created only

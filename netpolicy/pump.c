@@ -186,11 +186,12 @@ json_t *pump_stats_json(const struct pump *p)
 				    json_integer((json_int_t)p->st.dropped[i]));
 		total += p->st.dropped[i];
 	}
-	o = json_pack("{s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, "
-		      "s:I, s:I}",
+	o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, "
+		      "s:I, s:I, s:I}",
 		      "allowed", (json_int_t)p->st.allowed, "denied",
 		      (json_int_t)p->st.denied, "dropped", (json_int_t)total,
 		      "dns_refused", (json_int_t)p->st.dns_refused,
+		      "dns_allowed", (json_int_t)p->st.dns_allowed,
 		      "dropped_by_reason", drops, "frames_from_guest",
 		      (json_int_t)p->st.frames_from_guest, "frames_to_guest",
 		      (json_int_t)p->st.frames_to_guest, "rst_sent",

@@ -11,10 +11,9 @@
  * dumpable flag. When the supervisor already started us unprivileged,
  * only the last two steps apply.
  *
- * Seccomp is the next stage and belongs here too: after sandbox_drop()
- * the process needs only poll, recv/send, accept4 on the stats socket,
- * socket/connect/bind/setsockopt/getsockname for slirp's outbound flows,
- * clock_gettime, write (audit), close, exit and memory management.
+ * The syscall allowlist that follows (common/seccomp_policy.c,
+ * SECCOMP_NET) is installed by main.c right after sandbox_drop(): it needs
+ * the no_new_privs set here.
  */
 #include <errno.h>
 #include <grp.h>

@@ -32,13 +32,15 @@ static int parse(const char *s, struct keys *k, struct err *e)
 static void test_good(void **state)
 {
 	struct keys k;
-	struct err e = { 0 };
+	struct err e = {0};
 	uint8_t pub[32];
 	const struct key_entry *ke;
 	int i;
 
 	assert_int_equal(parse("# team\n\n  \t\nview " K1 " alice\r\n"
-			       "admin\t" K2 "   bob@example.org", &k, &e), 0);
+			       "admin\t" K2 "   bob@example.org",
+			       &k, &e),
+			 0);
 	assert_int_equal(k.n, 2);
 	for (i = 0; i < 32; i++)
 		pub[i] = (uint8_t)i;
@@ -62,7 +64,7 @@ static void test_good(void **state)
 static void expect_bad(const char *text, const char *msg)
 {
 	struct keys k;
-	struct err e = { 0 };
+	struct err e = {0};
 
 	assert_true(parse(text, &k, &e) < 0);
 	if (!strstr(e.msg, msg))
@@ -80,7 +82,9 @@ static void test_hostile_lines(void **state)
 	expect_bad("\n\nview " K1 " alice extra\n", "keys:3: expected");
 	expect_bad("view AAEC alice\n", "keys:1: not a base64");
 	expect_bad("view " K1 "= alice\n", "keys:1: not a base64");
-	expect_bad("view " "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8*" " a\n",
+	expect_bad("view "
+		   "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8*"
+		   " a\n",
 		   "keys:1: not a base64");
 	expect_bad("view " K1 " al/ice\n", "keys:1: bad name");
 	expect_bad("view " K1 " .hidden\n", "keys:1: bad name");
@@ -91,7 +95,7 @@ static void test_hostile_lines(void **state)
 	{
 		static const char nul[] = "view " K1 " al\0ice\n";
 		struct keys k;
-		struct err e = { 0 };
+		struct err e = {0};
 
 		assert_true(keys_parse(&k, nul, sizeof(nul) - 1, "keys", &e) <
 			    0);
@@ -115,9 +119,9 @@ static void test_too_many(void **state)
 	size_t cap = (size_t)(KEYS_MAX + 1) * 80, off = 0;
 	char *text = malloc(cap);
 	char b64[CONSOLE_B64_LEN];
-	uint8_t pub[32] = { 0 };
+	uint8_t pub[32] = {0};
 	struct keys k;
-	struct err e = { 0 };
+	struct err e = {0};
 	unsigned i;
 
 	for (i = 0; i <= KEYS_MAX; i++) {
@@ -129,8 +133,9 @@ static void test_too_many(void **state)
 	assert_true(keys_parse(&k, text, off, "keys", &e) < 0);
 	assert_non_null(strstr(e.msg, "more than"));
 	/* one fewer is fine */
-	assert_int_equal(keys_parse(&k, text, off - strlen(strrchr(text, 'v')),
-				    "keys", &e), 0);
+	assert_int_equal(
+	    keys_parse(&k, text, off - strlen(strrchr(text, 'v')), "keys", &e),
+	    0);
 	assert_int_equal(k.n, KEYS_MAX);
 	keys_free(&k);
 	free(text);
@@ -138,10 +143,11 @@ static void test_too_many(void **state)
 
 static void test_keyfiles(void **state)
 {
-	char dir[] = "/tmp/walloff-keys-XXXXXX", path[256], b64[CONSOLE_B64_LEN];
+	char dir[] = "/tmp/walloff-keys-XXXXXX", path[256],
+	     b64[CONSOLE_B64_LEN];
 	char fpr[CONSOLE_FPR_LEN];
 	uint8_t pub[32], pub2[32], priv[32], p3[32];
-	struct err e = { 0 };
+	struct err e = {0};
 	struct stat st;
 	bool created;
 
@@ -154,16 +160,16 @@ static void test_keyfiles(void **state)
 	assert_int_equal(console_key_generate(path, pub2, &e), -EEXIST);
 	assert_int_equal(console_key_load(path, priv, pub2, &e), 0);
 	assert_memory_equal(pub, pub2, 32);
-	assert_int_equal(console_key_load_or_create(path, priv, p3, &created,
-						    &e), 0);
+	assert_int_equal(
+	    console_key_load_or_create(path, priv, p3, &created, &e), 0);
 	assert_false(created);
 	assert_memory_equal(pub, p3, 32);
 	/* readable by others: refused */
 	chmod(path, 0644);
 	assert_int_equal(console_key_load(path, priv, pub2, &e), -EPERM);
 	unlink(path);
-	assert_int_equal(console_key_load_or_create(path, priv, p3, &created,
-						    &e), 0);
+	assert_int_equal(
+	    console_key_load_or_create(path, priv, p3, &created, &e), 0);
 	assert_true(created);
 	/* b64 round trip and fingerprint shape */
 	console_key_b64(b64, p3);
@@ -191,10 +197,10 @@ static void test_keyfiles(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_hostile_lines),
-		cmocka_unit_test(test_too_many),
-		cmocka_unit_test(test_keyfiles),
+	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_hostile_lines),
+	    cmocka_unit_test(test_too_many),
+	    cmocka_unit_test(test_keyfiles),
 	};
 
 	if (sodium_init() < 0)

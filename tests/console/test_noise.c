@@ -52,11 +52,11 @@ static int run_vector(json_t *v, enum noise_pattern pat)
 	uint8_t k[32], pro[256], pay[1024], ct[1024], out[1024], buf[1024];
 	size_t plen, prolen, ctlen, i;
 	json_t *msgs = json_object_get(v, "messages");
-	struct err e = { 0 };
+	struct err e = {0};
 	long r;
 
-	unhex(pro, &prolen, json_string_value(json_object_get(v,
-							       "init_prologue")));
+	unhex(pro, &prolen,
+	      json_string_value(json_object_get(v, "init_prologue")));
 	if (pat == NOISE_XX)
 		key(k, v, "init_static");
 	assert_int_equal(noise_handshake_init(&ini, pat, true, pro, prolen,
@@ -77,10 +77,10 @@ static int run_vector(json_t *v, enum noise_pattern pat)
 		json_t *m = json_array_get(msgs, i);
 		bool from_ini = i % 2 == 0;
 
-		unhex(pay, &plen, json_string_value(json_object_get(m,
-								     "payload")));
-		unhex(ct, &ctlen, json_string_value(json_object_get(m,
-								     "ciphertext")));
+		unhex(pay, &plen,
+		      json_string_value(json_object_get(m, "payload")));
+		unhex(ct, &ctlen,
+		      json_string_value(json_object_get(m, "ciphertext")));
 		if (!noise_handshake_done(&ini)) {
 			struct noise_handshake *w = from_ini ? &ini : &res;
 			struct noise_handshake *rd = from_ini ? &res : &ini;
@@ -98,15 +98,16 @@ static int run_vector(json_t *v, enum noise_pattern pat)
 				size_t hl;
 
 				assert_true(noise_handshake_done(&res));
-				unhex(hh, &hl, json_string_value(json_object_get(
-						       v, "handshake_hash")));
+				unhex(hh, &hl,
+				      json_string_value(json_object_get(
+					  v, "handshake_hash")));
 				assert_int_equal(hl, 64);
 				assert_memory_equal(ini.ss.h, hh, 64);
 				assert_memory_equal(res.ss.h, hh, 64);
-				assert_int_equal(noise_split(&ini, &itx, &irx,
-							     &e), 0);
-				assert_int_equal(noise_split(&res, &rtx, &rrx,
-							     &e), 0);
+				assert_int_equal(
+				    noise_split(&ini, &itx, &irx, &e), 0);
+				assert_int_equal(
+				    noise_split(&res, &rtx, &rrx, &e), 0);
 			}
 			continue;
 		}
@@ -134,15 +135,15 @@ static void test_vectors(void **state)
 	int nn = 0, xx = 0;
 
 	assert_non_null(root);
-	snprintf(path, sizeof(path), "%s/tests/fixtures/noise/noise-vectors.json",
-		 root);
+	snprintf(path, sizeof(path),
+		 "%s/tests/fixtures/noise/noise-vectors.json", root);
 	doc = json_load_file(path, 0, &je);
 	assert_non_null(doc);
 	vs = json_object_get(doc, "vectors");
 	for (i = 0; i < json_array_size(vs); i++) {
 		json_t *v = json_array_get(vs, i);
-		const char *name = json_string_value(
-			json_object_get(v, "protocol_name"));
+		const char *name =
+		    json_string_value(json_object_get(v, "protocol_name"));
 
 		if (!name)
 			continue;
@@ -160,7 +161,7 @@ static void test_vectors(void **state)
 static void test_hmac_is_rfc2104(void **state)
 {
 	uint8_t key[200], msg[77], a[64], b[64], ipad[128], opad[128];
-	uint8_t inner[64], kk[128] = { 0 };
+	uint8_t inner[64], kk[128] = {0};
 	crypto_generichash_state st;
 	size_t klen, i;
 
@@ -205,16 +206,18 @@ struct pair {
 
 static void pair_init(struct pair *p)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 
 	noise_keypair(p->is, p->ip);
 	noise_keypair(p->rs, p->rp);
 	assert_int_equal(noise_handshake_init(&p->i, NOISE_XX, true,
 					      (const uint8_t *)"x", 1, p->is,
-					      &e), 0);
+					      &e),
+			 0);
 	assert_int_equal(noise_handshake_init(&p->r, NOISE_XX, false,
 					      (const uint8_t *)"x", 1, p->rs,
-					      &e), 0);
+					      &e),
+			 0);
 }
 
 /* Run the whole handshake, recording each message. */
@@ -233,7 +236,8 @@ static void pair_run(struct pair *p)
 		assert_true(r > 0);
 		p->ml[k] = (size_t)r;
 		assert_int_equal(noise_read_message(rd, p->m[k], p->ml[k], buf,
-						    sizeof(buf), NULL), 2);
+						    sizeof(buf), NULL),
+				 2);
 	}
 	assert_true(noise_handshake_done(&p->i));
 	assert_true(noise_handshake_done(&p->r));
@@ -269,13 +273,13 @@ static void test_tampered(void **state)
 			pair_run(&q);
 			pair_init(&p);
 			/* replay up to message k, then tamper */
-			assert_true(noise_write_message(&p.i, (const uint8_t *)"hi",
-							2, p.m[0], 256, NULL) > 0);
+			assert_true(
+			    noise_write_message(&p.i, (const uint8_t *)"hi", 2,
+						p.m[0], 256, NULL) > 0);
 			assert_true(noise_read_message(&p.r, p.m[0], 34, buf,
 						       256, NULL) >= 0);
 			p.ml[1] = (size_t)noise_write_message(
-				&p.r, (const uint8_t *)"hi", 2, p.m[1], 256,
-				NULL);
+			    &p.r, (const uint8_t *)"hi", 2, p.m[1], 256, NULL);
 			if (k == 1) {
 				if (j >= p.ml[1])
 					continue;
@@ -283,7 +287,8 @@ static void test_tampered(void **state)
 				r = noise_read_message(&p.i, p.m[1], p.ml[1],
 						       buf, 256, NULL);
 				assert_true(r < 0);
-				/* failure is final, even with the right bytes */
+				/* failure is final, even with the right bytes
+				 */
 				p.m[1][j] ^= 0x40;
 				assert_true(noise_read_message(&p.i, p.m[1],
 							       p.ml[1], buf,
@@ -293,8 +298,7 @@ static void test_tampered(void **state)
 			assert_true(noise_read_message(&p.i, p.m[1], p.ml[1],
 						       buf, 256, NULL) >= 0);
 			p.ml[2] = (size_t)noise_write_message(
-				&p.i, (const uint8_t *)"hi", 2, p.m[2], 256,
-				NULL);
+			    &p.i, (const uint8_t *)"hi", 2, p.m[2], 256, NULL);
 			if (j >= p.ml[2])
 				continue;
 			p.m[2][j] ^= 0x01;
@@ -319,17 +323,17 @@ static void test_truncated(void **state)
 			pair_init(&p);
 			for (i = 0; i < (int)k; i++) {
 				struct noise_handshake *w = i % 2 ? &p.r : &p.i;
-				struct noise_handshake *rd = i % 2 ? &p.i : &p.r;
+				struct noise_handshake *rd =
+				    i % 2 ? &p.i : &p.r;
 
 				p.ml[i] = (size_t)noise_write_message(
-					w, NULL, 0, p.m[i], 256, NULL);
+				    w, NULL, 0, p.m[i], 256, NULL);
 				assert_true(noise_read_message(rd, p.m[i],
 							       p.ml[i], buf,
 							       256, NULL) >= 0);
 			}
 			p.ml[k] = (size_t)noise_write_message(
-				k % 2 ? &p.r : &p.i, NULL, 0, p.m[k], 256,
-				NULL);
+			    k % 2 ? &p.r : &p.i, NULL, 0, p.m[k], 256, NULL);
 			if (len >= p.ml[k])
 				break;
 			r = noise_read_message(k % 2 ? &p.i : &p.r, p.m[k], len,
@@ -354,17 +358,18 @@ static void test_replayed(void **state)
 	memcpy(p.rs, old.rs, 32);
 	assert_int_equal(noise_handshake_init(&p.i, NOISE_XX, true,
 					      (const uint8_t *)"x", 1, p.is,
-					      NULL), 0);
+					      NULL),
+			 0);
 	assert_int_equal(noise_handshake_init(&p.r, NOISE_XX, false,
 					      (const uint8_t *)"x", 1, p.rs,
-					      NULL), 0);
+					      NULL),
+			 0);
 	/* the attacker replays the old message 1 and the old message 3 */
-	assert_true(noise_read_message(&p.r, old.m[0], old.ml[0], buf, 256,
-				       NULL) >= 0);
-	p.ml[1] = (size_t)noise_write_message(&p.r, NULL, 0, p.m[1], 256,
-					      NULL);
-	assert_true(noise_read_message(&p.r, old.m[2], old.ml[2], buf, 256,
-				       NULL) < 0);
+	assert_true(
+	    noise_read_message(&p.r, old.m[0], old.ml[0], buf, 256, NULL) >= 0);
+	p.ml[1] = (size_t)noise_write_message(&p.r, NULL, 0, p.m[1], 256, NULL);
+	assert_true(
+	    noise_read_message(&p.r, old.m[2], old.ml[2], buf, 256, NULL) < 0);
 	assert_false(noise_handshake_done(&p.r));
 }
 
@@ -372,9 +377,10 @@ static void test_transport(void **state)
 {
 	struct pair p;
 	struct noise_cipher itx, irx, rtx, rrx;
-	uint8_t *big = malloc(NOISE_MAX_MSG + 1), *out = malloc(NOISE_MAX_MSG + 1);
+	uint8_t *big = malloc(NOISE_MAX_MSG + 1),
+		*out = malloc(NOISE_MAX_MSG + 1);
 	uint8_t ct[64], pt[64];
-	struct err e = { 0 };
+	struct err e = {0};
 	long r;
 
 	pair_init(&p);
@@ -387,8 +393,9 @@ static void test_transport(void **state)
 	r = noise_cipher_encrypt(&itx, NULL, 0, big, NOISE_MAX_PAYLOAD, out,
 				 &e);
 	assert_int_equal(r, NOISE_MAX_MSG);
-	assert_int_equal(noise_cipher_decrypt(&rrx, NULL, 0, out, (size_t)r,
-					      out, &e), NOISE_MAX_PAYLOAD);
+	assert_int_equal(
+	    noise_cipher_decrypt(&rrx, NULL, 0, out, (size_t)r, out, &e),
+	    NOISE_MAX_PAYLOAD);
 	assert_true(noise_cipher_encrypt(&itx, NULL, 0, big,
 					 NOISE_MAX_PAYLOAD + 1, out, &e) < 0);
 	assert_true(noise_cipher_decrypt(&rrx, NULL, 0, big, NOISE_MAX_MSG + 1,
@@ -397,16 +404,18 @@ static void test_transport(void **state)
 	/* replayed transport message: nonce moved on, refused */
 	r = noise_cipher_encrypt(&itx, NULL, 0, (const uint8_t *)"abc", 3, ct,
 				 &e);
-	assert_int_equal(noise_cipher_decrypt(&rrx, NULL, 0, ct, (size_t)r, pt,
-					      &e), 3);
-	assert_int_equal(noise_cipher_decrypt(&rrx, NULL, 0, ct, (size_t)r, pt,
-					      &e), -EBADMSG);
+	assert_int_equal(
+	    noise_cipher_decrypt(&rrx, NULL, 0, ct, (size_t)r, pt, &e), 3);
+	assert_int_equal(
+	    noise_cipher_decrypt(&rrx, NULL, 0, ct, (size_t)r, pt, &e),
+	    -EBADMSG);
 	/* tampered / too short */
 	r = noise_cipher_encrypt(&itx, NULL, 0, (const uint8_t *)"abc", 3, ct,
 				 &e);
 	ct[0] ^= 1;
-	assert_int_equal(noise_cipher_decrypt(&rrx, NULL, 0, ct, (size_t)r, pt,
-					      &e), -EBADMSG);
+	assert_int_equal(
+	    noise_cipher_decrypt(&rrx, NULL, 0, ct, (size_t)r, pt, &e),
+	    -EBADMSG);
 	assert_int_equal(noise_cipher_decrypt(&rrx, NULL, 0, ct, 15, pt, &e),
 			 -EBADMSG);
 
@@ -422,13 +431,14 @@ static void test_transport(void **state)
 		assert_memory_not_equal(a.k, k0, 32);
 		r = noise_cipher_encrypt(&a, NULL, 0, (const uint8_t *)"x", 1,
 					 ct, &e);
-		assert_int_equal(noise_cipher_decrypt(&b, NULL, 0, ct,
-						      (size_t)r, pt, &e),
-				 -EBADMSG);
+		assert_int_equal(
+		    noise_cipher_decrypt(&b, NULL, 0, ct, (size_t)r, pt, &e),
+		    -EBADMSG);
 		b.n = 0;
 		noise_cipher_rekey(&b);
-		assert_int_equal(noise_cipher_decrypt(&b, NULL, 0, ct,
-						      (size_t)r, pt, &e), 1);
+		assert_int_equal(
+		    noise_cipher_decrypt(&b, NULL, 0, ct, (size_t)r, pt, &e),
+		    1);
 	}
 
 	/* nonce exhaustion: 2^64-2 is the last usable nonce */
@@ -514,15 +524,15 @@ static void test_frame_reader(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vectors),
-		cmocka_unit_test(test_hmac_is_rfc2104),
-		cmocka_unit_test(test_peer_keys_learned),
-		cmocka_unit_test(test_tampered),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_replayed),
-		cmocka_unit_test(test_transport),
-		cmocka_unit_test(test_misuse),
-		cmocka_unit_test(test_frame_reader),
+	    cmocka_unit_test(test_vectors),
+	    cmocka_unit_test(test_hmac_is_rfc2104),
+	    cmocka_unit_test(test_peer_keys_learned),
+	    cmocka_unit_test(test_tampered),
+	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_replayed),
+	    cmocka_unit_test(test_transport),
+	    cmocka_unit_test(test_misuse),
+	    cmocka_unit_test(test_frame_reader),
 	};
 
 	if (sodium_init() < 0)

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -36,11 +37,14 @@
 #include "session.h"
 
 static char dir[64] = "/tmp/walloff-proxy-XXXXXX";
-static char audit_path[128], keys_path[128], vnc_path[128];
+static char audit_path[128], keys_path[128], vnc_path[128], ser_path[128];
 static uint8_t op_priv[32], op_pub[32], vw_priv[32], vw_pub[32];
 static uint8_t x_priv[32], x_pub[32];
 static int port;
 static pid_t console_pid;
+
+/* ASan stays on; only the leak scan at exit is off (see start_console). */
+#define CONSOLE_ASAN_OPTIONS "detect_leaks=0:abort_on_error=1"
 
 /* --- fake QEMU VNC server ------------------------------------------------ */
 
@@ -66,8 +70,8 @@ static int readn(int fd, uint8_t *b, size_t n)
 static void *vnc_conn(void *arg)
 {
 	int fd = (int)(intptr_t)arg;
-	static const uint8_t init[24] = { 0, 16, 0, 16, 32, 24, 0, 1, 0, 255,
-					  0, 255, 0, 255, 16, 8, 0 };
+	static const uint8_t init[24] = {0,   16, 0,   16, 32,	24, 0, 1, 0,
+					 255, 0,  255, 0,  255, 16, 8, 0};
 	uint8_t b[4096];
 	ssize_t n;
 
@@ -77,7 +81,7 @@ static void *vnc_conn(void *arg)
 	    write(fd, init, 24) != 24)
 		goto out;
 	pthread_mutex_lock(&vnc_lock);
-	vnc_seen[vnc_seen_len++] = b[0];	/* ClientInit shared flag */
+	vnc_seen[vnc_seen_len++] = b[0]; /* ClientInit shared flag */
 	pthread_mutex_unlock(&vnc_lock);
 	while ((n = read(fd, b, sizeof(b))) > 0) {
 		pthread_mutex_lock(&vnc_lock);
@@ -104,12 +108,30 @@ static void *vnc_server(void *arg)
 	return NULL;
 }
 
+/* The fake serial port echoes, one connection at a time like QEMU's. */
+static int ser_lfd;
+
+static void *ser_server(void *arg)
+{
+	uint8_t b[256];
+	ssize_t n;
+	int fd;
+
+	while ((fd = accept(ser_lfd, NULL, NULL)) >= 0) {
+		while ((n = read(fd, b, sizeof(b))) > 0)
+			if (write(fd, b, (size_t)n) != n)
+				break;
+		close(fd);
+	}
+	return NULL;
+}
+
 /* --- helpers ------------------------------------------------------------- */
 
 static bool audit_has(const char *needle, int timeout_ms)
 {
 	char buf[1 << 16];
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct timespec ts = {0, 20 * 1000 * 1000};
 	int i;
 
 	for (i = 0; i * 20 < timeout_ms; i++) {
@@ -147,7 +169,7 @@ static int audit_count(const char *needle)
 /* Wait until the fake QEMU has received @n bytes in all. */
 static bool vnc_wait(size_t n)
 {
-	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	struct timespec ts = {0, 10 * 1000 * 1000};
 	size_t have;
 	int i;
 
@@ -164,9 +186,9 @@ static bool vnc_wait(size_t n)
 
 static int tcp(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons((uint16_t)port),
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
@@ -184,7 +206,7 @@ struct cl {
 /* Next frame body, or NULL on EOF/timeout. */
 static uint8_t *cl_frame(struct cl *c, size_t *len, int timeout_ms)
 {
-	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	struct pollfd p = {.fd = c->fd, .events = POLLIN};
 	uint8_t b[1];
 	size_t used;
 	int r;
@@ -207,7 +229,7 @@ static uint8_t *cl_frame(struct cl *c, size_t *len, int timeout_ms)
 
 static void cl_send_raw(struct cl *c, const uint8_t *m, size_t len)
 {
-	uint8_t h[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+	uint8_t h[2] = {(uint8_t)(len >> 8), (uint8_t)len};
 
 	assert_int_equal(write(c->fd, h, 2), 2);
 	assert_int_equal(write(c->fd, m, len), (ssize_t)len);
@@ -226,7 +248,8 @@ static int cl_connect(struct cl *c, const uint8_t *priv)
 	assert_int_equal(noise_handshake_init(&hs, NOISE_XX, true,
 					      (const uint8_t *)SESSION_PROLOGUE,
 					      strlen(SESSION_PROLOGUE), priv,
-					      NULL), 0);
+					      NULL),
+			 0);
 	n = noise_write_message(&hs, NULL, 0, msg, sizeof(msg), NULL);
 	cl_send_raw(c, msg, (size_t)n);
 	body = cl_frame(c, &blen, 5000);
@@ -249,7 +272,8 @@ static size_t cl_seal(struct cl *c, uint8_t type, uint8_t ch, const void *d,
 {
 	long n;
 
-	memcpy(c->frame + SESSION_DATA_OFF, d, len);
+	if (len)
+		memcpy(c->frame + SESSION_DATA_OFF, d, len);
 	n = session_seal(&c->tx, c->frame, type, ch, len, NULL);
 	assert_true(n > 0);
 	return (size_t)n;
@@ -343,11 +367,18 @@ static pid_t start_console(const char *extra1, const char *extra2)
 	pid = fork();
 	if (!pid) {
 		close(p[0]);
+		/*
+		 * Under the sanitizer build: LeakSanitizer's exit-time scan
+		 * needs prctl(), which walloff-console's seccomp filter kills.
+		 */
+		setenv("ASAN_OPTIONS", CONSOLE_ASAN_OPTIONS, 1);
+		/* a test killed by its timeout takes the proxy with it */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		execl(WALLOFF_CONSOLE_BIN, "walloff-console", "--listen",
 		      listen_, "--vnc", vnc_path, "--cell", "t", "--keys",
 		      keys_path, "--state-dir", state, "--audit-fd", afd,
-		      "--ready-fd", rfd, "--handshake-timeout", "2", extra1,
-		      extra2, (char *)NULL);
+		      "--ready-fd", rfd, "--handshake-timeout", "2", "--serial",
+		      ser_path, extra1, extra2, (char *)NULL);
 		_exit(127);
 	}
 	close(a);
@@ -359,8 +390,8 @@ static pid_t start_console(const char *extra1, const char *extra2)
 
 static int free_port(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in sa = {.sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t sl = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_STREAM, 0), p;
 
@@ -373,14 +404,15 @@ static int free_port(void)
 
 static int setup(void **state)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	const char *roles[2] = { "operate", "view" };
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *roles[2] = {"operate", "view"};
 	pthread_t t;
 
 	assert_non_null(mkdtemp(dir));
 	snprintf(audit_path, sizeof(audit_path), "%s/audit.jsonl", dir);
 	snprintf(keys_path, sizeof(keys_path), "%s/keys", dir);
 	snprintf(vnc_path, sizeof(vnc_path), "%s/vnc.sock", dir);
+	snprintf(ser_path, sizeof(ser_path), "%s/serial.sock", dir);
 	noise_keypair(op_priv, op_pub);
 	noise_keypair(vw_priv, vw_pub);
 	noise_keypair(x_priv, x_pub);
@@ -390,6 +422,12 @@ static int setup(void **state)
 	assert_int_equal(bind(vnc_lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	listen(vnc_lfd, 16);
 	pthread_create(&t, NULL, vnc_server, NULL);
+	pthread_detach(t);
+	ser_lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memcpy(sa.sun_path, ser_path, strlen(ser_path) + 1);
+	assert_int_equal(bind(ser_lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	listen(ser_lfd, 16);
+	pthread_create(&t, NULL, ser_server, NULL);
 	pthread_detach(t);
 	port = free_port();
 	console_pid = start_console("--idle-timeout", "0");
@@ -411,8 +449,8 @@ static int teardown(void **state)
 
 static void test_garbage_handshake(void **state)
 {
-	struct cl c = { .fd = tcp() };
-	uint8_t junk[10] = { 1, 2, 3 };
+	struct cl c = {.fd = tcp()};
+	uint8_t junk[10] = {1, 2, 3};
 
 	cl_send_raw(&c, junk, sizeof(junk));
 	assert_true(cl_closed(&c));
@@ -429,8 +467,8 @@ static void test_unknown_key(void **state)
 	assert_true(cl_closed(&c));
 	close(c.fd);
 	console_fingerprint(fpr, x_pub);
-	snprintf(want, sizeof(want), "\"reason\":\"unknown key\",\"fingerprint\":\"%s\"",
-		 fpr);
+	snprintf(want, sizeof(want),
+		 "\"reason\":\"unknown key\",\"fingerprint\":\"%s\"", fpr);
 	assert_true(audit_has(want, 3000));
 }
 
@@ -466,21 +504,21 @@ static void test_protocol_errors(void **state)
 	struct cl c;
 
 	assert_int_equal(cl_connect(&c, op_priv), SESSION_HELLO);
-	cl_send(&c, 99, 0, NULL, 0);	/* unknown type */
+	cl_send(&c, 99, 0, NULL, 0); /* unknown type */
 	assert_true(cl_closed(&c));
 	close(c.fd);
 	assert_true(audit_has("\"reason\":\"protocol error\"", 3000));
 
 	assert_int_equal(cl_connect(&c, op_priv), SESSION_HELLO);
-	cl_send(&c, SESSION_DATA, SESSION_CH_SCREEN, "RFB", 3);	/* not open */
+	cl_send(&c, SESSION_DATA, SESSION_CH_SCREEN, "RFB", 3); /* not open */
 	assert_true(cl_closed(&c));
 	close(c.fd);
 }
 
 static void test_rfb_filter_in_proxy(void **state)
 {
-	static const uint8_t key[8] = { 4, 1, 0, 0, 0, 0, 0, 0x61 };
-	static const uint8_t req[10] = { 3, 1, 0, 0, 0, 0, 0, 16, 0, 16 };
+	static const uint8_t key[8] = {4, 1, 0, 0, 0, 0, 0, 0x61};
+	static const uint8_t req[10] = {3, 1, 0, 0, 0, 0, 0, 16, 0, 16};
 	struct cl c;
 	size_t before;
 
@@ -500,28 +538,65 @@ static void test_rfb_filter_in_proxy(void **state)
 	assert_true(audit_has("\"dropped_key\":1", 3000));
 	pthread_mutex_lock(&vnc_lock);
 	assert_int_equal(vnc_seen_len - before, 1 + 10);
-	assert_int_equal(vnc_seen[before], 1);	/* shared */
+	assert_int_equal(vnc_seen[before], 1); /* shared */
 	assert_memory_equal(vnc_seen + before + 1, req, 10);
 	pthread_mutex_unlock(&vnc_lock);
 
 	/* operate, malformed RFB: session ends, QEMU never sees it */
 	assert_int_equal(cl_connect(&c, op_priv), SESSION_HELLO);
-	rfb_handshake(&c);
 	pthread_mutex_lock(&vnc_lock);
 	before = vnc_seen_len;
 	pthread_mutex_unlock(&vnc_lock);
+	rfb_handshake(&c);
+	/* The ClientInit "shared" byte reaches the fake QEMU asynchronously:
+	 * wait for it before sending, or it races the count below. */
+	assert_true(vnc_wait(before + 1));
 	cl_send(&c, SESSION_DATA, SESSION_CH_SCREEN, "\xc8\0\0\0", 4);
 	assert_true(cl_closed(&c));
 	close(c.fd);
 	pthread_mutex_lock(&vnc_lock);
-	assert_int_equal(vnc_seen_len, before);
+	assert_int_equal(vnc_seen_len, before + 1);
 	pthread_mutex_unlock(&vnc_lock);
+}
+
+static void test_serial(void **state)
+{
+	uint8_t type, ch, *data, *body;
+	size_t blen;
+	struct cl c;
+	long n;
+
+	/* operate: bytes reach the serial port (which echoes them) */
+	assert_int_equal(cl_connect(&c, op_priv), SESSION_HELLO);
+	cl_send(&c, SESSION_OPEN, SESSION_CH_SERIAL, NULL, 0);
+	cl_send(&c, SESSION_DATA, SESSION_CH_SERIAL, "ls\n", 3);
+	body = cl_frame(&c, &blen, 5000);
+	assert_non_null(body);
+	n = session_open(&c.rx, body, blen, &type, &ch, &data, NULL);
+	assert_int_equal(n, 3);
+	assert_int_equal(type, SESSION_DATA);
+	assert_int_equal(ch, SESSION_CH_SERIAL);
+	assert_memory_equal(data, "ls\n", 3);
+	cl_send(&c, SESSION_CLOSE, SESSION_CH_CONTROL, NULL, 0);
+	assert_true(cl_closed(&c));
+	close(c.fd);
+
+	/* view: input dropped and counted, nothing comes back */
+	assert_int_equal(cl_connect(&c, vw_priv), SESSION_HELLO);
+	cl_send(&c, SESSION_OPEN, SESSION_CH_SERIAL, NULL, 0);
+	cl_send(&c, SESSION_DATA, SESSION_CH_SERIAL, "reboot\n", 7);
+	assert_null(cl_frame(&c, &blen, 500));
+	assert_false(c.eof);
+	cl_send(&c, SESSION_CLOSE, SESSION_CH_CONTROL, NULL, 0);
+	assert_true(cl_closed(&c));
+	close(c.fd);
+	assert_true(audit_has("\"dropped_serial\":7", 3000));
 }
 
 static void test_role_change_ends_session(void **state)
 {
-	const char *roles[2] = { "view", "view" };
-	const char *back[2] = { "operate", "view" };
+	const char *roles[2] = {"view", "view"};
+	const char *back[2] = {"operate", "view"};
 	struct cl c;
 
 	assert_int_equal(cl_connect(&c, op_priv), SESSION_HELLO);
@@ -561,13 +636,14 @@ static void test_limits(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_garbage_handshake),
-		cmocka_unit_test(test_unknown_key),
-		cmocka_unit_test(test_tampered_and_replayed),
-		cmocka_unit_test(test_protocol_errors),
-		cmocka_unit_test(test_rfb_filter_in_proxy),
-		cmocka_unit_test(test_role_change_ends_session),
-		cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_garbage_handshake),
+	    cmocka_unit_test(test_unknown_key),
+	    cmocka_unit_test(test_tampered_and_replayed),
+	    cmocka_unit_test(test_protocol_errors),
+	    cmocka_unit_test(test_rfb_filter_in_proxy),
+	    cmocka_unit_test(test_serial),
+	    cmocka_unit_test(test_role_change_ends_session),
+	    cmocka_unit_test(test_limits),
 	};
 
 	if (sodium_init() < 0)

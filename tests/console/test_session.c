@@ -44,8 +44,9 @@ static void test_roundtrip(void **state)
 	assert_int_equal(ch, SESSION_CH_SCREEN);
 	assert_int_equal(data[SESSION_DATA_MAX - 1], 'x');
 	/* one byte more does not fit in a Noise message */
-	assert_int_equal(session_seal(&tx, buf, SESSION_DATA, 1,
-				      SESSION_DATA_MAX + 1, NULL), -EMSGSIZE);
+	assert_int_equal(
+	    session_seal(&tx, buf, SESSION_DATA, 1, SESSION_DATA_MAX + 1, NULL),
+	    -EMSGSIZE);
 }
 
 static void test_rekey_in_step(void **state)
@@ -64,7 +65,8 @@ static void test_rekey_in_step(void **state)
 		n = session_seal(&tx, buf, SESSION_DATA, 2, 1, NULL);
 		assert_true(n > 0);
 		assert_int_equal(session_open(&rx, buf + 2, (size_t)n - 2,
-					      &type, &ch, &data, NULL), 1);
+					      &type, &ch, &data, NULL),
+				 1);
 		assert_int_equal(data[0], i);
 	}
 	assert_memory_not_equal(tx.k, k0, 32);
@@ -73,8 +75,9 @@ static void test_rekey_in_step(void **state)
 	rx.n = tx.n;
 	memcpy(rx.k, k0, 32);
 	n = session_seal(&tx, buf, SESSION_DATA, 2, 1, NULL);
-	assert_int_equal(session_open(&rx, buf + 2, (size_t)n - 2, &type, &ch,
-				      &data, NULL), -EBADMSG);
+	assert_int_equal(
+	    session_open(&rx, buf + 2, (size_t)n - 2, &type, &ch, &data, NULL),
+	    -EBADMSG);
 }
 
 static void test_hostile(void **state)
@@ -86,21 +89,25 @@ static void test_hostile(void **state)
 	pair(&tx, &rx);
 	n = session_seal(&tx, buf, SESSION_HELLO, 0, 0, NULL);
 	memcpy(copy, buf, (size_t)n);
-	assert_int_equal(session_open(&rx, buf + 2, (size_t)n - 2, &type, &ch,
-				      &data, NULL), 0);
+	assert_int_equal(
+	    session_open(&rx, buf + 2, (size_t)n - 2, &type, &ch, &data, NULL),
+	    0);
 	/* replay */
-	assert_int_equal(session_open(&rx, copy + 2, (size_t)n - 2, &type, &ch,
-				      &data, NULL), -EBADMSG);
+	assert_int_equal(
+	    session_open(&rx, copy + 2, (size_t)n - 2, &type, &ch, &data, NULL),
+	    -EBADMSG);
 	/* truncated */
 	n = session_seal(&tx, buf, SESSION_DATA, 1, 0, NULL);
-	assert_int_equal(session_open(&rx, buf + 2, (size_t)n - 3, &type, &ch,
-				      &data, NULL), -EBADMSG);
+	assert_int_equal(
+	    session_open(&rx, buf + 2, (size_t)n - 3, &type, &ch, &data, NULL),
+	    -EBADMSG);
 	/* a message without the two header bytes */
 	pair(&tx, &rx);
 	n = noise_cipher_encrypt(&tx, NULL, 0, (const uint8_t *)"x", 1, buf,
 				 NULL);
-	assert_int_equal(session_open(&rx, buf, (size_t)n, &type, &ch, &data,
-				      NULL), -EBADMSG);
+	assert_int_equal(
+	    session_open(&rx, buf, (size_t)n, &type, &ch, &data, NULL),
+	    -EBADMSG);
 	/* exhausted nonces */
 	tx.n = NOISE_NONCE_MAX;
 	assert_int_equal(session_seal(&tx, buf, SESSION_DATA, 1, 0, NULL),
@@ -110,9 +117,9 @@ static void test_hostile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_rekey_in_step),
-		cmocka_unit_test(test_hostile),
+	    cmocka_unit_test(test_roundtrip),
+	    cmocka_unit_test(test_rekey_in_step),
+	    cmocka_unit_test(test_hostile),
 	};
 
 	if (sodium_init() < 0)

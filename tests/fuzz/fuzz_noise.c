@@ -20,9 +20,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct noise_frame_reader r;
 	static uint8_t out[NOISE_MAX_MSG + NOISE_FRAME_HDR];
-	static const uint8_t spriv[32] = { 1, 2, 3 };
+	static const uint8_t spriv[32] = {1, 2, 3};
 	struct noise_handshake hs;
-	struct noise_cipher rx = { .k = { 9 }, .has_key = true };
+	struct noise_cipher rx = {.k = {9}, .has_key = true};
 	size_t chunk, off = 0, used, blen, n;
 	uint8_t *body;
 	int rc;

@@ -45,12 +45,22 @@ GUEST_MAC = "52:54:00:12:34:56"
 PAYLOAD = "walloff-roundtrip-42"
 
 failures = []
+results = []
 
 
 def check(cond, what):
-    print(("ok: " if cond else "FAIL: ") + what, flush=True)
+    """Record one TAP result (printed by tap_done); echo it as a comment."""
+    print(("# ok: " if cond else "# FAIL: ") + what, flush=True)
+    results.append((bool(cond), what))
     if not cond:
         failures.append(what)
+
+
+def tap_done():
+    print(f"1..{len(results)}")
+    for i, (ok, what) in enumerate(results, 1):
+        print(f"{'ok' if ok else 'not ok'} {i} - {what}")
+    return 1 if failures else 0
 
 
 class Listener:
@@ -291,11 +301,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="walloff-net-test-") as tmp:
         step_probe(img, l80)
         step_policy(img, tmp, l80, l8080, lhost)
-    if failures:
-        print(f"{len(failures)} check(s) failed:", *failures, sep="\n  ")
-        return 1
-    print("all checks passed")
-    return 0
+    return tap_done()
 
 
 if __name__ == "__main__":
