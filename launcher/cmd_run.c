@@ -36,7 +36,9 @@ static void usage(FILE *f)
 		"feature not available, 4 device model verification failed, 5 base\n"
 		"image does not match its sha256 pin, 6 guest did not power off in\n"
 		"time (QEMU quit), 7 QEMU died, 8 the security review FAILs and no\n"
-		"--accept-risk \"REASON\" was given (the reason is audited).\n");
+		"--accept-risk \"REASON\" was given (the reason is audited), 9 the\n"
+		"encrypted disk's key is missing, wrong or damaged, 10 the cell is\n"
+		"stale and [dormancy] on-stale = refuse.\n");
 }
 
 /* Settings that parse but whose enforcement has not landed: refuse them. */
@@ -44,12 +46,6 @@ static const char *unavailable(const struct profile *p)
 {
 	if (p->net != NET_NONE && p->net_failure == NETFAIL_RESTART)
 		return "[network] on-failure = restart";
-	if (p->disk_mode == DISK_PERSISTENT)
-		return "[disk] mode = persistent (encrypted overlays)";
-	if (p->has_snapshots)
-		return "[snapshots]";
-	if (p->has_dormancy)
-		return "[dormancy]";
 	return NULL;
 }
 
@@ -121,7 +117,7 @@ int cmd_run(int argc, char *argv[])
 	}
 
 	if (dry) {
-		char run[PATH_MAX], why[200];
+		char run[PATH_MAX], why[200], key[PATH_MAX + 16];
 		struct strv sv = { 0 };
 		struct qemu_plan plan = { 0 };
 		bool kvm = false;
@@ -137,6 +133,10 @@ int cmd_run(int argc, char *argv[])
 		strcat(run, "/s");	/* the socket folder, see cell.h */
 		plan.run_dir = run;
 		plan.kvm = kvm;
+		/* images: a persistent disk's key, as the supervisor stages it */
+		snprintf(key, sizeof(key), "%s/disk.key", run);
+		if (p->disk_mode == DISK_PERSISTENT)
+			plan.disk_secret = key;
 		ret = qemu_argv_build(p, &plan, &sv, &e);
 		if (ret) {
 			fprintf(stderr, "walloff: %s\n", e.msg);
@@ -146,8 +146,13 @@ int cmd_run(int argc, char *argv[])
 		printf("# accel: %s (%s)\n", kvm ? "kvm" : "tcg", why);
 		printf("# fd %d: %s (read-only, sha256 checked at start)\n",
 		       QEMU_FD_BASE, p->image);
-		printf("# fd %d: fresh qcow2 overlay, unlinked once open\n",
-		       QEMU_FD_OVERLAY);
+		if (p->disk_mode == DISK_PERSISTENT)
+			printf("# fd %d: persistent LUKS-encrypted qcow2 overlay "
+			       "(state folder), key read from %s\n",
+			       QEMU_FD_OVERLAY, key);
+		else
+			printf("# fd %d: fresh qcow2 overlay, unlinked once open\n",
+			       QEMU_FD_OVERLAY);
 		if (p->net == NET_NFT) {	/* nft mode hook */
 			char tap[TAP_NAME_MAX], table[NFT_TABLE_NAME_MAX];
 

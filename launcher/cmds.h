@@ -30,5 +30,8 @@ int cmd_connect(int argc, char *argv[]);
 /* nft mode (launcher/cmd_net.c): `walloff net cleanup [CELL]` */
 int cmd_net(int argc, char *argv[]);
 
+int cmd_image(int argc, char *argv[]);		/* cmd_image.c */
+int cmd_destroy(int argc, char *argv[]);	/* cmd_destroy.c */
+int cmd_snapshot(int argc, char *argv[]);	/* cmd_snapshot.c */
 
 #endif /* WALLOFF_CMDS_H */

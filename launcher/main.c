@@ -32,6 +32,9 @@ static const struct subcommand {
 	{ "connect", cmd_connect, "open a cell's console through its proxy" },
 	{ "net",     cmd_net,     "nft mode: remove what a killed cell left (net cleanup)" },
 	{ "qmp",     cmd_qmp,     "send one QMP command to a socket (debugging)" },
+	{ "image",   cmd_image,   "import disk images; sweep folders for forgotten ones" },
+	{ "destroy", cmd_destroy, "crypto-erase a cell's disk and state" },
+	{ "snapshot", cmd_snapshot, "disk snapshots of a stopped persistent cell" },
 	{ "help",    cmd_help,    "list subcommands" },
 	{ "version", cmd_version, "print the version" },
 };

@@ -126,10 +126,26 @@ static void add_disk(const struct profile *p, const struct qemu_plan *plan,
 	push_json(sv, "-blockdev",
 		  json_pack("{s:s, s:s, s:s}", "node-name", "overlay-file",
 			    "driver", "file", "filename", QEMU_FDSET_PATH(2)));
-	push_json(sv, "-blockdev",
-		  json_pack("{s:s, s:s, s:s, s:s}", "node-name", "disk0",
-			    "driver", "qcow2", "file", "overlay-file",
-			    "backing", "base"));
+	if (plan->disk_secret) {
+		/* The key from a file, never on this command line (disk.c). */
+		char key[4200];
+
+		if (qopt(key, sizeof(key), plan->disk_secret))
+			sv->error = -ENAMETOOLONG;
+		strv_push(sv, "-object");
+		strv_pushf(sv, "secret,id=disk0-key,format=raw,file=%s", key);
+		push_json(sv, "-blockdev",
+			  json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s}}",
+				    "node-name", "disk0", "driver", "qcow2",
+				    "file", "overlay-file", "backing", "base",
+				    "encrypt", "format", "luks", "key-secret",
+				    "disk0-key"));
+	} else {
+		push_json(sv, "-blockdev",
+			  json_pack("{s:s, s:s, s:s, s:s}", "node-name", "disk0",
+				    "driver", "qcow2", "file", "overlay-file",
+				    "backing", "base"));
+	}
 
 	switch (p->bus) {
 	case BUS_IDE:

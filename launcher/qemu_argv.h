@@ -28,6 +28,8 @@ struct qemu_plan {
 	const char *qemu;	/* binary */
 	const char *run_dir;	/* holds qmp.sock, serial.sock, vnc.sock, net.sock */
 	bool kvm;		/* accel resolved: true = kvm, false = tcg */
+	const char *disk_secret;	/* persistent disk: LUKS key file QEMU
+					 * reads (disk.c), or NULL */
 };
 
 /**

@@ -46,12 +46,15 @@
 #include "cgroup.h"
 #include "client.h"
 #include "config.h"
+#include "disk.h"
+#include "dormancy.h"
 #include "helpers.h"
 #include "hex.h"
 #include "image.h"
 #include "nft_net.h"
 #include "qemu_argv.h"
 #include "qmp.h"
+#include "snapshot.h"
 #include "spawn.h"
 #include "supervisor.h"
 #include "verify.h"
@@ -684,6 +687,9 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 	const char *reason;
 	uid_t uid = 0;
 	gid_t gid = 0;
+	struct disk_open dk = { .fd = -1 };	/* images: disk.c */
+	struct profile *quar = NULL;		/* images: dormancy.c */
+	struct dormancy dv;			/* images: dormancy.c */
 	struct err e;
 	int drop, stale;
 
@@ -768,6 +774,12 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 	}
 	audit(s, "image-verified", json_pack("{s:s, s:s}", "image", p->image,
 					     "sha256", digest));
+	/* images: dormancy.c; quarantine runs a copy with no network */
+	if (dormancy_start(&s->cell, p, s->audit, digest, pdigest, &dv, &quar,
+			   &ret))
+		goto out;
+	if (quar)
+		s->p = p = quar;
 
 	if (accel_resolve(p->accel, &s->kvm, s->accel_why,
 			  sizeof(s->accel_why), &e)) {
@@ -783,26 +795,38 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 	say("accelerator: %s (%s)", s->kvm ? "kvm" : "tcg", s->accel_why);
 
 
-	/* Overlay: created, opened, unlinked: it lives as long as its fds. */
-	if (image_create_overlay(qemu_img_bin(), p->image, p->format, overlay,
-				 &e)) {
-		audit(s, "error", json_pack("{s:s}", "error", e.msg));
-		say("%s", e.msg);
-		goto out;
+	if (p->disk_mode == DISK_PERSISTENT) {	/* images: disk.c */
+		if (disk_start(&s->cell, p, s->audit, drop > 0, uid, gid, &dk,
+			       &ret))
+			goto out;
+		ovl_fd = dk.fd;
+		if (snapshot_enforce(&s->cell, p, s->audit))	/* images */
+			goto out;
+	} else {
+		/* Overlay: created, opened, unlinked: it lives as long as
+		 * its fds. */
+		if (image_create_overlay(qemu_img_bin(), p->image, p->format,
+					 overlay, &e)) {
+			audit(s, "error", json_pack("{s:s}", "error", e.msg));
+			say("%s", e.msg);
+			goto out;
+		}
+		ovl_fd = open(overlay, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+		if (ovl_fd < 0 || unlink(overlay)) {
+			say("overlay %s: %s", overlay, strerror(errno));
+			unlink(overlay);
+			goto out;
+		}
+		audit(s, "overlay", json_pack("{s:s, s:b}", "mode", "ephemeral",
+					      "unlinked", 1));
 	}
-	ovl_fd = open(overlay, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (ovl_fd < 0 || unlink(overlay)) {
-		say("overlay %s: %s", overlay, strerror(errno));
-		unlink(overlay);
-		goto out;
-	}
-	audit(s, "overlay", json_pack("{s:s, s:b}", "mode", "ephemeral",
-				      "unlinked", 1));
 
 	{
 		struct qemu_plan plan = { .qemu = qemu_bin(),
 					  .run_dir = s->cell.sock_dir,
-					  .kvm = s->kvm };
+					  .kvm = s->kvm,
+					  /* images: disk.c */
+					  .disk_secret = dk.fd >= 0 ? dk.secret : NULL };
 
 		if (qemu_argv_build(p, &plan, &argv, &e)) {
 			say("%s", e.msg);
@@ -888,6 +912,7 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 		goto out;
 	}
 	qmp_set_event_cb(s->qmp, on_qmp_event, s);
+	disk_forget_key(&s->cell);	/* images: QEMU has read it */
 
 	if (verify_device_model(p, s->cell.sock_dir, query, s, &report, &e)) {
 		audit(s, "verify-error", json_pack("{s:s}", "error", e.msg));
@@ -917,6 +942,7 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 		goto out;
 	}
 	audit(s, "running", json_pack("{s:i}", "qemu_pid", (int)s->qemu));
+	dormancy_record(&s->cell, &dv, NULL);	/* images: dormancy.c */
 	if (p->has_console && start_console(s, drop > 0, uid, gid, &e)) {
 		audit(s, "error", json_pack("{s:s}", "error", e.msg));
 		say("console: %s", e.msg);
@@ -953,6 +979,7 @@ out:
 		say("network teardown: %s (walloff net cleanup %s)", e.msg,
 		    p->name);
 	}
+	disk_forget_key(&s->cell);	/* images: disk.c */
 	if (s->helper_log >= 0)
 		close(s->helper_log);
 	if (s->qmp)
@@ -980,5 +1007,6 @@ out:
 		close(s->sfd);
 	if (s->tfd >= 0)
 		close(s->tfd);
+	free(quar);	/* images: dormancy.c */
 	return ret;
 }

@@ -18,6 +18,8 @@ enum run_exit {
 	RUN_FORCED = 6,		/* guest ignored the power button: QEMU was quit */
 	RUN_CRASHED = 7,	/* QEMU died without the guest powering off */
 	RUN_REVIEW = 8,		/* security review FAILs, no --accept-risk */
+	RUN_DISK = 9,		/* encrypted disk: key missing, wrong or damaged */
+	RUN_STALE = 10,		/* dormant or unreviewed cell, on-stale = refuse */
 };
 
 /**
