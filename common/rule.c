@@ -209,3 +209,26 @@ bool rule_equal(const struct rule *a, const struct rule *b)
 	       a->prefix == b->prefix && a->port_lo == b->port_lo &&
 	       a->port_hi == b->port_hi;
 }
+
+const struct rule_domain_port rule_domain_ports[] = {
+	{ 88, "Kerberos" },	{ 135, "RPC" },
+	{ 137, "NetBIOS-NS" },	{ 138, "NetBIOS-DGM" },
+	{ 139, "NetBIOS-SSN" },	{ 389, "LDAP" },
+	{ 445, "SMB" },		{ 464, "kpasswd" },
+	{ 636, "LDAPS" },	{ 3268, "GC" },
+	{ 3269, "GC-TLS" },
+};
+const size_t rule_n_domain_ports =
+	sizeof(rule_domain_ports) / sizeof(rule_domain_ports[0]);
+
+const char *rule_port_tag(uint8_t proto, uint16_t port)
+{
+	size_t i;
+
+	if (proto != RULE_PROTO_TCP && proto != RULE_PROTO_UDP)
+		return NULL;
+	for (i = 0; i < rule_n_domain_ports; i++)
+		if (rule_domain_ports[i].port == port)
+			return "domain";
+	return NULL;
+}

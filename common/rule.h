@@ -70,6 +70,26 @@ void rule_format(const struct rule *r, char *out, size_t len);
 bool rule_match(const struct rule *r, uint8_t proto, uint32_t daddr,
 		uint16_t dport, bool to_host);
 
+/* Windows domain / Active Directory services: a legacy guest keeps local
+ * accounts only, so flows to these ports are tagged "domain" in the audit
+ * log and allow rules covering them FAIL the review. */
+struct rule_domain_port {
+	uint16_t port;
+	const char *name;
+};
+extern const struct rule_domain_port rule_domain_ports[];
+extern const size_t rule_n_domain_ports;
+
+/**
+ * rule_port_tag() - audit tag of a TCP/UDP destination port
+ * @proto:	RULE_PROTO_*
+ * @port:	destination port
+ *
+ * Return: "domain" for the ports in rule_domain_ports[] over TCP or UDP,
+ * else NULL
+ */
+const char *rule_port_tag(uint8_t proto, uint16_t port);
+
 /**
  * rule_equal() - same rule?
  * @a:		rule

@@ -178,19 +178,7 @@ enum review_status review_ports_status(const struct rule *r)
 	return REVIEW_PASS;
 }
 
-static const struct {
-	uint16_t port;
-	const char *name;
-} domain_ports[] = {
-	{ 88, "Kerberos" },	{ 135, "RPC" },
-	{ 137, "NetBIOS-NS" },	{ 138, "NetBIOS-DGM" },
-	{ 139, "NetBIOS-SSN" },	{ 389, "LDAP" },
-	{ 445, "SMB" },		{ 464, "kpasswd" },
-	{ 636, "LDAPS" },	{ 3268, "GC" },
-	{ 3269, "GC-TLS" },
-};
-
-#define N_DOMAIN_PORTS (sizeof(domain_ports) / sizeof(domain_ports[0]))
+/* The domain ports are common/rule.c's, shared with the network audit tags. */
 
 unsigned review_domain_ports(const struct rule *r, char *out, size_t len)
 {
@@ -201,16 +189,16 @@ unsigned review_domain_ports(const struct rule *r, char *out, size_t len)
 		out[0] = '\0';
 	if (r->proto == RULE_PROTO_ICMP)
 		return 0;
-	for (i = 0; i < N_DOMAIN_PORTS; i++) {
+	for (i = 0; i < rule_n_domain_ports; i++) {
 		int w;
 
-		if (domain_ports[i].port < r->port_lo ||
-		    domain_ports[i].port > r->port_hi)
+		if (rule_domain_ports[i].port < r->port_lo ||
+		    rule_domain_ports[i].port > r->port_hi)
 			continue;
 		if (used < len) {
 			w = snprintf(out + used, len - used, "%s%u (%s)",
-				     n ? ", " : "", domain_ports[i].port,
-				     domain_ports[i].name);
+				     n ? ", " : "", rule_domain_ports[i].port,
+				     rule_domain_ports[i].name);
 			used += w > 0 ? (size_t)w : 0;
 		}
 		n++;

@@ -37,6 +37,7 @@
 #include <libmnl/libmnl.h>
 
 #include "nft_log.h"
+#include "rule.h"
 
 /* Bytes of each packet NFLOG copies: IPv4 header (max 60) + 8 of L4. */
 #define NFTLOG_COPY_RANGE	128
@@ -223,24 +224,7 @@ int nftlog_feed(struct nftlog *l, const void *buf, size_t len, int64_t now_ms)
 
 const char *nftlog_port_tag(uint8_t proto, uint16_t port)
 {
-	if (proto != 6 && proto != 17)
-		return NULL;
-	switch (port) {
-	case 88:	/* Kerberos */
-	case 135:	/* MS-RPC endpoint mapper */
-	case 137:	/* NetBIOS name */
-	case 138:	/* NetBIOS datagram */
-	case 139:	/* NetBIOS session */
-	case 389:	/* LDAP */
-	case 636:	/* LDAPS */
-	case 3268:	/* Global Catalog */
-	case 3269:	/* Global Catalog over TLS */
-	case 445:	/* SMB */
-	case 464:	/* kpasswd */
-		return "domain";
-	default:
-		return NULL;
-	}
+	return rule_port_tag(proto, port);
 }
 
 /* ---- dedup and rate limit (the shape of walloff-net's denylog.c) ----- */

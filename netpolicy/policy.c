@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "rule.h"
 
 #define DNS_PORT 53
 #define DHCP_CLIENT_PORT 68
@@ -35,22 +36,7 @@
 
 const char *policy_port_tag(uint8_t proto, uint16_t port)
 {
-	switch (port) {
-	case 88:   /* Kerberos */
-	case 135:  /* MS-RPC endpoint mapper */
-	case 137:  /* NetBIOS name */
-	case 138:  /* NetBIOS datagram */
-	case 139:  /* NetBIOS session */
-	case 389:  /* LDAP */
-	case 636:  /* LDAPS */
-	case 3268: /* Global Catalog */
-	case 3269: /* Global Catalog over TLS */
-	case 445:  /* SMB */
-	case 464:  /* kpasswd */
-		return (proto == 6 || proto == 17) ? "domain" : NULL;
-	default:
-		return NULL;
-	}
+	return rule_port_tag(proto, port);
 }
 
 bool policy_needs_host_loopback(const struct policy *p)
