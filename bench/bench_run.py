@@ -82,14 +82,19 @@ def run_bare(argv, img):
                     "-b", img, ovl], check=True)
     base = os.open(img, os.O_RDONLY)
     over = os.open(ovl, os.O_RDWR)
-    os.dup2(base, 3, inheritable=True)
-    os.dup2(over, 4, inheritable=True)
+    # Park both above 4, then place them at 3 and 4 as walloff's spawn does.
+    os.dup2(base, 100)
+    os.dup2(over, 101)
+    os.close(base)
+    os.close(over)
+    os.dup2(100, 3)
+    os.dup2(101, 4)
+    os.close(100)
+    os.close(101)
     p = subprocess.Popen(argv, pass_fds=(3, 4), stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
     os.close(3)
     os.close(4)
-    os.close(base)
-    os.close(over)
     ser = guestlib.Serial(os.path.join(run_dir, "serial.sock"), timeout=30)
     q = guestlib.Qmp(os.path.join(run_dir, "qmp.sock"), timeout=30)
     q.execute("cont")
@@ -110,7 +115,7 @@ def argv_run_dir(argv):
 
 
 def main():
-    walloff, img = sys.argv[1], sys.argv[2]
+    walloff, img = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     w_cont, w_ready, b_cont, b_ready, rss = [], [], [], [], []
     t0 = time.monotonic()
