@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -26,6 +27,16 @@ def sha256(path):
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def enter_netns(script):
+    """Re-execute @script in a fresh network namespace (once): the test's
+    only network is then the one it builds itself."""
+    if os.environ.get("WALLOFF_TEST_NETNS") == "1":
+        return
+    env = dict(os.environ, WALLOFF_TEST_NETNS="1")
+    os.execvpe("unshare", ["unshare", "-n", "--", sys.executable,
+                           os.path.abspath(script)] + sys.argv[1:], env)
 
 
 class Cell:

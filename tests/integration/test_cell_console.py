@@ -33,13 +33,6 @@ PORT = 5931
 LOCAL = 5977
 
 
-def enter_netns():
-    if os.environ.get("WALLOFF_TEST_NETNS") == "1":
-        return
-    env = dict(os.environ, WALLOFF_TEST_NETNS="1")
-    os.execvpe("unshare", ["unshare", "-n", "--", sys.executable,
-                           os.path.abspath(__file__)] + sys.argv[1:], env)
-
 
 def png_colours(path):
     import zlib
@@ -116,7 +109,7 @@ def rfb_type(port, text):
 
 
 def main():
-    enter_netns()
+    celllib.enter_netns(__file__)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     t = celllib.Checks()
     cell = celllib.Cell("it-con", console={

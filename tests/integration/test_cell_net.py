@@ -25,16 +25,9 @@ import guestlib  # noqa: E402
 from test_net import Listener, DOC_ADDR  # noqa: E402
 
 
-def enter_netns():
-    if os.environ.get("WALLOFF_TEST_NETNS") == "1":
-        return
-    env = dict(os.environ, WALLOFF_TEST_NETNS="1")
-    os.execvpe("unshare", ["unshare", "-n", "--", sys.executable,
-                           os.path.abspath(__file__)] + sys.argv[1:], env)
-
 
 def main():
-    enter_netns()
+    celllib.enter_netns(__file__)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     subprocess.run(["ip", "addr", "add", DOC_ADDR + "/32", "dev", "lo"],
                    check=True)

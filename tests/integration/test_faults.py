@@ -32,13 +32,6 @@ import guestlib  # noqa: E402
 PORT = 5941
 
 
-def enter_netns():
-    if os.environ.get("WALLOFF_TEST_NETNS") == "1":
-        return
-    env = dict(os.environ, WALLOFF_TEST_NETNS="1")
-    os.execvpe("unshare", ["unshare", "-n", "--", sys.executable,
-                           os.path.abspath(__file__)] + sys.argv[1:], env)
-
 
 def tcp_listeners():
     with open("/proc/net/tcp") as f:
@@ -194,7 +187,7 @@ def audit_full(t):
 
 
 def main():
-    enter_netns()
+    celllib.enter_netns(__file__)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     t = celllib.Checks()
     for f in (kill_qemu, kill_console_and_storm, kill_supervisor, audit_full):
