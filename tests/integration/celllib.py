@@ -14,7 +14,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
@@ -29,14 +28,9 @@ def sha256(path):
     return h.hexdigest()
 
 
-def enter_netns(script):
-    """Re-execute @script in a fresh network namespace (once): the test's
-    only network is then the one it builds itself."""
-    if os.environ.get("WALLOFF_TEST_NETNS") == "1":
-        return
-    env = dict(os.environ, WALLOFF_TEST_NETNS="1")
-    os.execvpe("unshare", ["unshare", "-n", "--", sys.executable,
-                           os.path.abspath(script)] + sys.argv[1:], env)
+
+# Tests that build their own network re-execute in a fresh namespace.
+enter_netns = guestlib.enter_netns
 
 
 class Cell:

@@ -82,6 +82,16 @@ def _connect_unix(path, deadline):
             select.select([], [], [], 0.02)
 
 
+def enter_netns(script):
+    """Re-execute @script in a fresh network namespace (once): the test's
+    only network is then the one it builds itself."""
+    if os.environ.get("WALLOFF_TEST_NETNS") == "1":
+        return
+    env = dict(os.environ, WALLOFF_TEST_NETNS="1")
+    os.execvpe("unshare", ["unshare", "-n", "--", sys.executable,
+                           os.path.abspath(script)] + sys.argv[1:], env)
+
+
 class Serial:
     """The guest's serial port on a unix socket, with a full transcript."""
 

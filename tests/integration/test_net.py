@@ -94,14 +94,6 @@ class Listener:
             c.close()
 
 
-def enter_netns():
-    if os.environ.get("WALLOFF_TEST_NETNS") == "1":
-        return
-    env = dict(os.environ, WALLOFF_TEST_NETNS="1")
-    os.execvpe("unshare", ["unshare", "-n", "--", sys.executable,
-                           os.path.abspath(__file__)] + sys.argv[1:], env)
-
-
 def setup_netns():
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     subprocess.run(["ip", "addr", "add", DOC_ADDR + "/32", "dev", "lo"],
@@ -292,7 +284,7 @@ def step_policy(img, tmp, l80, l8080, lhost):
 
 
 def main():
-    enter_netns()
+    guestlib.enter_netns(__file__)
     img = guestlib.guest_img(sys.argv)
     setup_netns()
     l80 = Listener(DOC_ADDR, DENIED_PORT)
