@@ -5,7 +5,8 @@
  * A guest whose application retries a forbidden server every second, or
  * malware sweeping the address space, must neither flood the audit log nor
  * grow our memory. Denials are keyed by (proto, src, dst, port, reason,
- * tag, DNS name) - not by source port, which changes with every retry - in
+ * tag, DNS name; and the ethertype, for nft mode's NFLOG reader, which
+ * sees more than IPv4) - not by source port, which changes with every retry - in
  * a fixed table of DENYLOG_SLOTS entries:
  *
  *  - a new key is written at once as a "net-deny" record with count 1, if
@@ -39,7 +40,8 @@ void denylog_init(struct denylog *dl, const struct emitter *em, int64_t now_ms)
 
 static bool key_eq(const struct deny_key *a, const struct deny_key *b)
 {
-	return a->proto == b->proto && a->saddr == b->saddr &&
+	return a->ethertype == b->ethertype && a->proto == b->proto &&
+	       a->saddr == b->saddr &&
 	       a->daddr == b->daddr && a->dport == b->dport &&
 	       a->why == b->why && a->tag == b->tag &&
 	       !strcmp(a->name, b->name);
@@ -67,7 +69,7 @@ static int report(struct denylog *dl, struct deny_slot *s)
 	json_t *o;
 
 	o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:I, s:I}", "proto",
-		      proto_name(k->proto), "src", ipv4_text(k->saddr, src),
+		      l3_proto_name(k->ethertype, k->proto), "src", ipv4_text(k->saddr, src),
 		      "dst", ipv4_text(k->daddr, dst), "port", (int)k->dport,
 		      "reason", k->why, "count", (json_int_t)s->unreported,
 		      "total", (json_int_t)s->total);
@@ -77,6 +79,8 @@ static int report(struct denylog *dl, struct deny_slot *s)
 			    k->tag ? json_string(k->tag) : json_null());
 	if (k->name[0])
 		json_object_set_new(o, "name", json_string(k->name));
+	if (dl->mode)
+		json_object_set_new(o, "mode", json_string(dl->mode));
 	s->unreported = 0;
 	dl->records++;
 	return emit(dl->em, "net-deny", o);

@@ -25,6 +25,7 @@
 #define DENYLOG_FLUSH_MS 10000
 
 struct deny_key {
+	uint16_t ethertype;	      /* 0 (IPv4, user mode) or the frame's */
 	uint8_t proto;
 	uint32_t saddr, daddr;
 	uint16_t dport;
@@ -44,6 +45,7 @@ struct deny_slot {
 struct denylog {
 	struct deny_slot slot[DENYLOG_SLOTS];
 	const struct emitter *em;
+	const char *mode;    /* static; added to each net-deny, or NULL */
 	double tokens;
 	int64_t tokens_ms;
 	int64_t flushed_ms;

@@ -30,3 +30,18 @@ const char *proto_name(uint8_t proto)
 		return "ip";
 	}
 }
+
+const char *l3_proto_name(uint16_t ethertype, uint8_t proto)
+{
+	switch (ethertype) {
+	case 0:
+	case 0x0800:
+		return proto_name(proto);
+	case 0x86dd:
+		return "ipv6";
+	case 0x0806:
+		return "arp";
+	default:
+		return "other";
+	}
+}

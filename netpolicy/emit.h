@@ -53,4 +53,13 @@ char *ipv4_text(uint32_t a, char buf[static 16]);
  */
 const char *proto_name(uint8_t proto);
 
+/**
+ * l3_proto_name() - proto_name() for IPv4, else "ipv6", "arp" or "other"
+ * @ethertype:	0 or 0x0800 for IPv4, else the frame's ethertype
+ * @proto:	IP protocol number (IPv4 only)
+ *
+ * Return: static string
+ */
+const char *l3_proto_name(uint16_t ethertype, uint8_t proto);
+
 #endif /* WALLOFF_EMIT_H */

@@ -14,13 +14,13 @@
  * from a first fragment with a whole transport header. Anything else is
  * still counted, with the fields it could not prove set to zero.
  *
- * Records have user mode's "net-deny" shape (walloff-net's denylog.c):
- * {proto, src, dst, port, reason, count, total, tag}, keyed without the
- * source port, deduplicated in a fixed table and rate-limited by a token
- * bucket; repeats are summed every NFTLOG_FLUSH_MS, evictions counted in a
- * "net-deny-suppressed" record. So memory is constant and the audit log
- * grows by at most NFTLOG_RATE_PER_S records a second, yet every denial is
- * counted. (The table mirrors denylog.c; merge the two once both landed.)
+ * Denials go through user mode's table (denylog.c): the same "net-deny"
+ * records {proto, src, dst, port, reason, count, total, tag} plus
+ * "mode": "nft", the same dedup without the source port, token bucket and
+ * "net-deny-suppressed" summary, so memory is constant and the audit log
+ * grows by at most DENYLOG_RATE_PER_S records a second, yet every denial
+ * is counted. The table keys reasons by static string: a log prefix that is
+ * none of our rules' NFT_WHY_* is counted as "unknown".
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +37,7 @@
 #include <libmnl/libmnl.h>
 
 #include "nft_log.h"
+#include "nft_rules.h"
 #include "rule.h"
 
 /* Bytes of each packet NFLOG copies: IPv4 header (max 60) + 8 of L4. */
@@ -227,148 +228,50 @@ const char *nftlog_port_tag(uint8_t proto, uint16_t port)
 	return rule_port_tag(proto, port);
 }
 
-/* ---- dedup and rate limit (the shape of walloff-net's denylog.c) ----- */
+/* ---- dedup and rate limit: denylog.c ---------------------------------- */
 
-void nftlog_init(struct nftlog *l, nftlog_emit_fn emit, void *opaque,
+void nftlog_init(struct nftlog *l, nftlog_emit_fn fn, void *opaque,
 		 int64_t now_ms)
 {
-	memset(l, 0, sizeof(*l));
-	l->emit = emit;
-	l->opaque = opaque;
-	l->tokens = NFTLOG_BURST;
-	l->tokens_ms = now_ms;
-	l->flushed_ms = now_ms;
+	l->em.fn = fn;
+	l->em.ctx = opaque;
+	denylog_init(&l->dl, &l->em, now_ms);
+	l->dl.mode = "nft";
 }
 
-static bool key_eq(const struct nftlog_pkt *a, const struct nftlog_pkt *b)
+/* The log prefix as the static string the table compares by address. */
+static const char *why_static(const char *why)
 {
-	return a->ethertype == b->ethertype && a->proto == b->proto &&
-	       a->saddr == b->saddr && a->daddr == b->daddr &&
-	       a->dport == b->dport && !strcmp(a->why, b->why);
-}
+	static const char *const known[] = {
+		NFT_WHY_NO_RULE, NFT_WHY_SPOOF_MAC, NFT_WHY_SPOOF_IP,
+		NFT_WHY_IPV6, NFT_WHY_NOT_IP, NFT_WHY_INBOUND,
+	};
+	size_t i;
 
-static bool take_token(struct nftlog *l, int64_t now_ms)
-{
-	if (now_ms > l->tokens_ms) {
-		l->tokens += (double)(now_ms - l->tokens_ms) *
-			     NFTLOG_RATE_PER_S / 1000.0;
-		if (l->tokens > NFTLOG_BURST)
-			l->tokens = NFTLOG_BURST;
-		l->tokens_ms = now_ms;
-	}
-	if (l->tokens < 1.0)
-		return false;
-	l->tokens -= 1.0;
-	return true;
-}
-
-static const char *proto_name(const struct nftlog_pkt *k)
-{
-	if (k->ethertype == 0x86dd)
-		return "ipv6";
-	if (k->ethertype == 0x0806)
-		return "arp";
-	if (k->ethertype != 0x0800)
-		return "other";
-	switch (k->proto) {
-	case 1:
-		return "icmp";
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	default:
-		return "ip";
-	}
-}
-
-static void ipv4_text(uint32_t a, char buf[static 16])
-{
-	snprintf(buf, 16, "%u.%u.%u.%u", a >> 24, (a >> 16) & 0xff,
-		 (a >> 8) & 0xff, a & 0xff);
-}
-
-static int report(struct nftlog *l, struct nftlog_slot *s)
-{
-	const struct nftlog_pkt *k = &s->k;
-	const char *tag = nftlog_port_tag(k->proto, k->dport);
-	char src[16], dst[16];
-	json_t *o;
-
-	ipv4_text(k->saddr, src);
-	ipv4_text(k->daddr, dst);
-	o = json_pack("{s:s, s:s, s:s, s:i, s:s, s:I, s:I, s:s}", "proto",
-		      proto_name(k), "src", src, "dst", dst, "port",
-		      (int)k->dport, "reason", k->why, "count",
-		      (json_int_t)s->unreported, "total", (json_int_t)s->total,
-		      "mode", "nft");
-	if (!o)
-		return -ENOMEM;
-	json_object_set_new(o, "tag", tag ? json_string(tag) : json_null());
-	s->unreported = 0;
-	return l->emit(l->opaque, "net-deny", o);
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(why, known[i]))
+			return known[i];
+	return "unknown";
 }
 
 int nftlog_note(struct nftlog *l, const struct nftlog_pkt *p, int64_t now_ms)
 {
-	struct nftlog_slot *s, *victim = NULL;
-	size_t i;
+	struct deny_key k;
 
-	for (i = 0; i < NFTLOG_SLOTS; i++) {
-		s = &l->slot[i];
-		if (!s->used) {
-			if (!victim || victim->used)
-				victim = s;
-			continue;
-		}
-		if (key_eq(&s->k, p)) {
-			s->total++;
-			s->unreported++;
-			s->last_ms = now_ms;
-			return 0;
-		}
-		if (!victim || (victim->used && s->last_ms < victim->last_ms))
-			victim = s;
-	}
-	s = victim;
-	if (s->used)
-		l->suppressed += s->unreported;
-	memset(s, 0, sizeof(*s));
-	s->k = *p;
-	s->used = true;
-	s->total = 1;
-	s->unreported = 1;
-	s->last_ms = now_ms;
-	if (!take_token(l, now_ms))
-		return 0;
-	return report(l, s);
+	memset(&k, 0, sizeof(k));
+	/* 0 means IPv4 to the table; an NFLOG packet without a hardware
+	 * protocol is "other". */
+	k.ethertype = p->ethertype ? p->ethertype : 0xffff;
+	k.proto = p->proto;
+	k.saddr = p->saddr;
+	k.daddr = p->daddr;
+	k.dport = p->dport;
+	k.why = why_static(p->why);
+	k.tag = nftlog_port_tag(p->proto, p->dport);
+	return denylog_note(&l->dl, &k, now_ms);
 }
 
 int nftlog_flush(struct nftlog *l, int64_t now_ms, bool force)
 {
-	size_t i;
-	int r;
-
-	if (!force && now_ms - l->flushed_ms < NFTLOG_FLUSH_MS)
-		return 0;
-	l->flushed_ms = now_ms;
-	for (i = 0; i < NFTLOG_SLOTS; i++) {
-		struct nftlog_slot *s = &l->slot[i];
-
-		if (!s->used || !s->unreported)
-			continue;
-		if (!force && !take_token(l, now_ms))
-			break;
-		r = report(l, s);
-		if (r)
-			return r;
-	}
-	if (l->suppressed) {
-		json_t *o = json_pack("{s:I}", "count",
-				      (json_int_t)l->suppressed);
-
-		l->suppressed = 0;
-		return l->emit(l->opaque, "net-deny-suppressed", o);
-	}
-	return 0;
+	return denylog_flush(&l->dl, now_ms, force);
 }

@@ -12,15 +12,12 @@
 
 #include <jansson.h>
 
+#include "denylog.h"
 #include "err.h"
 
-/* Distinct denied flows remembered at once (same bound as user mode). */
-#define NFTLOG_SLOTS		256
-/* Steady audit rate for denials and the burst allowed on top. */
-#define NFTLOG_RATE_PER_S	20
-#define NFTLOG_BURST		50
-/* Repeats of a known denial are summed and reported at most this often. */
-#define NFTLOG_FLUSH_MS		10000
+/* Dedup and rate limit are user mode's (denylog.h), bounds included. */
+#define NFTLOG_BURST		DENYLOG_BURST
+#define NFTLOG_FLUSH_MS		DENYLOG_FLUSH_MS
 /* Largest NFLOG message parsed: ~120 bytes of attributes + the 128-byte
  * copy range, with room to spare; longer messages are not ours. */
 #define NFTLOG_MSG_MAX		1024
@@ -36,23 +33,12 @@ struct nftlog_pkt {
 	uint16_t dport;			/* tcp/udp, 0 otherwise */
 };
 
-struct nftlog_slot {
-	struct nftlog_pkt k;
-	bool used;
-	uint64_t total, unreported;
-	int64_t last_ms;
-};
-
 /* Receives each audit record (event name, details reference stolen). */
 typedef int (*nftlog_emit_fn)(void *opaque, const char *event, json_t *d);
 
 struct nftlog {
-	struct nftlog_slot slot[NFTLOG_SLOTS];
-	nftlog_emit_fn emit;
-	void *opaque;
-	double tokens;
-	int64_t tokens_ms, flushed_ms;
-	uint64_t suppressed;
+	struct denylog dl;
+	struct emitter em;
 };
 
 /**
@@ -100,11 +86,11 @@ void nftlog_parse_ip(const uint8_t *pkt, size_t len, struct nftlog_pkt *out);
 /**
  * nftlog_init() - empty dedup table
  * @l:		table
- * @emit:	record sink
+ * @fn:		record sink
  * @opaque:	its argument
  * @now_ms:	monotonic time
  */
-void nftlog_init(struct nftlog *l, nftlog_emit_fn emit, void *opaque,
+void nftlog_init(struct nftlog *l, nftlog_emit_fn fn, void *opaque,
 		 int64_t now_ms);
 
 /**

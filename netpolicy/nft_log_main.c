@@ -44,7 +44,7 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int emit(void *opaque, const char *event, json_t *d)
+static int to_audit(void *opaque, const char *event, json_t *d)
 {
 	return audit_log(opaque, event, d);
 }
@@ -136,7 +136,7 @@ int main(int argc, char *argv[])
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0)
 		goto out;
-	nftlog_init(&log, emit, a, now_ms());
+	nftlog_init(&log, to_audit, a, now_ms());
 	if (write(rfd, "R", 1) != 1)
 		goto out;
 	close(rfd);

@@ -330,6 +330,10 @@ static void test_dedup(void **state)
 			    "domain");
 	assert_string_equal(json_string_value(json_object_get(s.last, "dst")),
 			    "10.60.0.2");
+	assert_string_equal(json_string_value(json_object_get(s.last, "mode")),
+			    "nft");
+	assert_string_equal(json_string_value(json_object_get(s.last, "proto")),
+			    "tcp");
 	for (i = 0; i < 99; i++)
 		nftlog_note(&l, &p, 2);
 	assert_int_equal(s.n, 1);	/* repeats only counted */
@@ -354,6 +358,34 @@ static void test_dedup(void **state)
 	json_decref(s.last);
 }
 
+/* Reasons are keyed by our rules' static names; IPv6 and ARP are named. */
+static void test_dedup_names(void **state)
+{
+	static struct nftlog l;
+	struct sink s = { 0 };
+	struct nftlog_pkt p = { .why = "not-ours", .ethertype = 0x86dd };
+
+	nftlog_init(&l, sink, &s, 0);
+	assert_int_equal(nftlog_note(&l, &p, 1), 0);
+	assert_string_equal(json_string_value(json_object_get(s.last, "reason")),
+			    "unknown");
+	assert_string_equal(json_string_value(json_object_get(s.last, "proto")),
+			    "ipv6");
+	strcpy(p.why, NFT_WHY_SPOOF_MAC);
+	p.ethertype = 0x0806;
+	assert_int_equal(nftlog_note(&l, &p, 1), 0);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(json_string_value(json_object_get(s.last, "reason")),
+			    "spoof-mac");
+	assert_string_equal(json_string_value(json_object_get(s.last, "proto")),
+			    "arp");
+	p.ethertype = 0;	/* no hardware protocol: not IPv4 */
+	assert_int_equal(nftlog_note(&l, &p, 1), 0);
+	assert_string_equal(json_string_value(json_object_get(s.last, "proto")),
+			    "other");
+	json_decref(s.last);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_dedup),
+		cmocka_unit_test(test_dedup_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
