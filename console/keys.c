@@ -86,8 +86,8 @@ static int fields(char *line, char **f, int max)
 	return n;
 }
 
-static int parse_line(struct keys *k, char *line, const char *fname,
-		      unsigned lineno, struct err *e)
+/* One line; on error @e holds the bare reason (the caller adds where). */
+static int parse_line(struct keys *k, char *line, struct err *e)
 {
 	char *f[3], *p = line;
 	struct key_entry ke = {0};
@@ -95,44 +95,37 @@ static int parse_line(struct keys *k, char *line, const char *fname,
 
 	for (; *p; p++)
 		if ((unsigned char)*p < 0x20 && *p != '\t')
-			return err_set(e, EINVAL, "%s:%u: control character",
-				       fname, lineno);
+			return err_set(e, EINVAL, "control character");
 	p = line + strspn(line, " \t");
 	if (!*p || *p == '#')
 		return 0;
 	if (fields(line, f, 3) != 3)
 		return err_set(e, EINVAL,
-			       "%s:%u: expected '<role> <base64 key> <name>'",
-			       fname, lineno);
+			       "expected '<role> <base64 key> <name>'");
 	ke.role = role_parse(f[0]);
 	if (ke.role == ROLE_NONE)
 		return err_set(e, EINVAL,
-			       "%s:%u: unknown role (view, operate or admin)",
-			       fname, lineno);
+			       "unknown role (view, operate or admin)");
 	if (console_key_from_b64(ke.pub, f[1]))
-		return err_set(e, EINVAL,
-			       "%s:%u: not a base64 32-byte public key", fname,
-			       lineno);
+		return err_set(e, EINVAL, "not a base64 32-byte public key");
 	if (!console_key_name_ok(f[2]))
 		return err_set(e, EINVAL,
-			       "%s:%u: bad name (1-%d of A-Z a-z 0-9 . _ @ -)",
-			       fname, lineno, KEYS_NAME_MAX);
+			       "bad name (1-%d of A-Z a-z 0-9 . _ @ -)",
+			       KEYS_NAME_MAX);
 	memcpy(ke.name, f[2], strlen(f[2]) + 1);
 	for (i = 0; i < k->n; i++)
 		if (!sodium_memcmp(k->v[i].pub, ke.pub, sizeof(ke.pub)))
-			return err_set(
-			    e, EINVAL,
-			    "%s:%u: duplicate key (already given to %s)", fname,
-			    lineno, k->v[i].name);
+			return err_set(e, EINVAL,
+				       "duplicate key (already given to %s)",
+				       k->v[i].name);
 	if (k->n == KEYS_MAX)
-		return err_set(e, E2BIG, "%s:%u: more than %d keys", fname,
-			       lineno, KEYS_MAX);
+		return err_set(e, E2BIG, "more than %d keys", KEYS_MAX);
 	k->v[k->n++] = ke;
 	return 0;
 }
 
-int keys_parse(struct keys *k, const char *text, size_t len, const char *fname,
-	       struct err *e)
+int keys_parse_at(struct keys *k, const char *text, size_t len,
+		  unsigned *bad_line, struct err *e)
 {
 	char line[KEYS_LINE_MAX + 1];
 	size_t pos = 0, ll;
@@ -142,41 +135,53 @@ int keys_parse(struct keys *k, const char *text, size_t len, const char *fname,
 
 	k->n = 0;
 	k->v = NULL;
+	*bad_line = 0;
 	if (len > KEYS_FILE_MAX)
-		return err_set(e, EFBIG, "%s: larger than %d bytes", fname,
-			       KEYS_FILE_MAX);
+		return err_set(e, EFBIG, "larger than %d bytes", KEYS_FILE_MAX);
 	k->v = calloc(KEYS_MAX, sizeof(*k->v));
 	if (!k->v)
-		return err_set(e, ENOMEM, "%s: out of memory", fname);
+		return err_set(e, ENOMEM, "out of memory");
 	while (pos < len) {
 		lineno++;
 		nl = memchr(text + pos, '\n', len - pos);
 		ll = nl ? (size_t)(nl - (text + pos)) : len - pos;
 		if (ll && text[pos + ll - 1] == '\r')
 			ll--;
-		if (ll > KEYS_LINE_MAX) {
-			r = err_set(e, EINVAL, "%s:%u: line longer than %d",
-				    fname, lineno, KEYS_LINE_MAX);
-			goto out;
+		if (ll > KEYS_LINE_MAX)
+			r = err_set(e, EINVAL, "line longer than %d",
+				    KEYS_LINE_MAX);
+		else if (memchr(text + pos, '\0', ll))
+			r = err_set(e, EINVAL, "NUL byte");
+		if (!r) {
+			memcpy(line, text + pos, ll);
+			line[ll] = '\0';
+			r = parse_line(k, line, e);
 		}
-		if (memchr(text + pos, '\0', ll)) {
-			r = err_set(e, EINVAL, "%s:%u: NUL byte", fname,
-				    lineno);
-			goto out;
+		if (r) {
+			*bad_line = lineno;
+			keys_free(k);
+			return r;
 		}
-		memcpy(line, text + pos, ll);
-		line[ll] = '\0';
-		r = parse_line(k, line, fname, lineno, e);
-		if (r)
-			goto out;
 		pos += nl ? (size_t)(nl - (text + pos)) + 1 : ll;
 		if (!nl)
 			break;
 	}
-out:
-	if (r)
-		keys_free(k);
-	return r;
+	return 0;
+}
+
+int keys_parse(struct keys *k, const char *text, size_t len, const char *fname,
+	       struct err *e)
+{
+	unsigned line;
+	struct err bare;
+	int r;
+
+	r = keys_parse_at(k, text, len, &line, &bare);
+	if (!r)
+		return 0;
+	if (line)
+		return err_set(e, -r, "%s:%u: %s", fname, line, bare.msg);
+	return err_set(e, -r, "%s: %s", fname, bare.msg);
 }
 
 int keys_load(struct keys *k, const char *path, struct err *e)

@@ -54,6 +54,22 @@ int keys_parse(struct keys *k, const char *text, size_t len, const char *fname,
 	       struct err *e);
 
 /**
+ * keys_parse_at() - keys_parse() that reports where instead of naming
+ * the file: what `walloff review` shows for the file the proxy will load
+ * @k:		result (freed with keys_free(); empty on error)
+ * @text:	file contents (need not be NUL-terminated)
+ * @len:	length, at most KEYS_FILE_MAX
+ * @bad_line:	set to the first bad line, or 0 (also when the error is not
+ *		about one line: too large, out of memory)
+ * @e:		error: the bare reason, e.g. "duplicate key (already given to
+ *		alice)"
+ *
+ * Return: 0 or -errno
+ */
+int keys_parse_at(struct keys *k, const char *text, size_t len,
+		  unsigned *bad_line, struct err *e);
+
+/**
  * keys_load() - read and parse a keys file
  * @k:		result
  * @path:	file

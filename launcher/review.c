@@ -472,10 +472,12 @@ static void check_console(const struct profile *p,
 		worsen(r, REVIEW_WARN);
 		ev_note(ev, "WARN: mode %04o: group-readable", ks.mode);
 		summary(r, "keys file readable by its group");
+	} else if (ks.bad_line) {
+		ev_note(ev, "mode %04o", ks.mode);	/* no key counts */
 	} else {
 		ev_note(ev, "mode %04o; %u admin, %u operate, %u view", ks.mode,
-			ks.n_keys[KEY_ROLE_ADMIN], ks.n_keys[KEY_ROLE_OPERATE],
-			ks.n_keys[KEY_ROLE_VIEW]);
+			ks.n_keys[ROLE_ADMIN], ks.n_keys[ROLE_OPERATE],
+			ks.n_keys[ROLE_VIEW]);
 	}
 	if (ks.bad_line) {
 		worsen(r, REVIEW_FAIL);
@@ -484,20 +486,20 @@ static void check_console(const struct profile *p,
 		summary(r, "keys file line %d is invalid", ks.bad_line);
 		return;
 	}
-	if (!ks.n_keys[KEY_ROLE_ADMIN]) {
+	if (!ks.n_keys[ROLE_ADMIN]) {
 		worsen(r, REVIEW_FAIL);
 		ev_note(ev_new(r, REVIEW_IN_KEYS, 0, "keys", ""),
 			"FAIL: no admin key (%u operate, %u view)",
-			ks.n_keys[KEY_ROLE_OPERATE], ks.n_keys[KEY_ROLE_VIEW]);
+			ks.n_keys[ROLE_OPERATE], ks.n_keys[ROLE_VIEW]);
 		summary(r, "no admin key: the cell cannot be administered");
 		return;
 	}
 	if (r->status != REVIEW_PASS)
 		return;
 	summary(r, "encrypted proxy on %s:%u; %u admin, %u operate, %u view key%s",
-		addr, p->listen_port, ks.n_keys[KEY_ROLE_ADMIN],
-		ks.n_keys[KEY_ROLE_OPERATE], ks.n_keys[KEY_ROLE_VIEW],
-		ks.n_keys[KEY_ROLE_VIEW] == 1 ? "" : "s");
+		addr, p->listen_port, ks.n_keys[ROLE_ADMIN],
+		ks.n_keys[ROLE_OPERATE], ks.n_keys[ROLE_VIEW],
+		ks.n_keys[ROLE_VIEW] == 1 ? "" : "s");
 }
 
 static void check_clipboard(const struct profile *p,
