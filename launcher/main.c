@@ -75,7 +75,8 @@ static int cmd_help(int argc, char *argv[])
 static int cmd_version(int argc, char *argv[])
 {
 	if (argc > 1 && !strcmp(argv[1], "--help")) {
-		printf("usage: walloff version\nPrints walloff's version.\n");
+		printf("usage: walloff version (or walloff --version)\n"
+		       "Prints walloff's version.\n");
 		return 0;
 	}
 	printf("walloff %s\n", WALLOFF_VERSION);
