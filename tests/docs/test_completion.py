@@ -87,7 +87,7 @@ def setup(tmp, walloff):
         os.makedirs(os.path.join(tmp, d), mode=0o700)
     os.symlink(walloff, os.path.join(tmp, "bin", "walloff"))
     for f in ("cells/beta.cell", "cells/notes.txt", "work/a.cell",
-              "work/b.txt", "work/sub/c.cell"):
+              "work/b.txt", "work/sub/c.cell", "work/my app.cell"):
         open(os.path.join(tmp, f), "w").close()
     # alpha runs: its lock is held (by us) and status.json names the pids
     run = os.path.join(tmp, "run", "alpha")
@@ -146,7 +146,7 @@ def main():
         expect(["stop", "--timeout", ""], set(),
                "no completion for the value of --timeout")
 
-        profiles = {"a.cell", "sub"}
+        profiles = {"a.cell", "my app.cell", "sub"}
         for words in (["run", ""], ["check", ""], ["review", ""],
                       ["review", "--ack", ""], ["run", "--dry-run", ""],
                       ["run", "--accept-risk", "why", ""],
@@ -161,11 +161,11 @@ def main():
         expect(["image", ""], {"import", "sweep"}, "image actions")
         expect(["image", "import", "--store", ""], {"sub"},
                "--store DIR completes folders")
-        expect(["image", "import", ""], {"a.cell", "b.txt", "sub"},
+        expect(["image", "import", ""], {"a.cell", "b.txt", "my app.cell", "sub"},
                "image import SRC: any file")
         expect(["keygen", "alice", "--role", ""],
                {"view", "operate", "admin"}, "--role values from --help")
-        expect(["connect", "host", "--key", ""], {"a.cell", "b.txt", "sub"},
+        expect(["connect", "host", "--key", ""], {"a.cell", "b.txt", "my app.cell", "sub"},
                "--key FILE completes files")
         expect(["help", ""], cmds, "help completes subcommands")
 
