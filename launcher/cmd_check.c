@@ -6,7 +6,8 @@
  * that the image and keys files may be missing (they are often created after
  * the profile is written). The first error of each profile is printed as
  * "file:line: reason". Exit 0 if all are valid, 3 if any is invalid, 2 on
- * usage errors.
+ * usage errors. `walloff check --list-keys` prints the key table instead,
+ * so documentation (walloff.cell(5)) can be checked against the parser.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +25,15 @@ int cmd_check(int argc, char *argv[])
 	if (argc < 2 || !strcmp(argv[1], "--help")) {
 		fprintf(argc < 2 ? stderr : stdout,
 			"usage: walloff check PROFILE...\n"
+			"       walloff check --list-keys\n"
 			"Validates each profile; prints 'file:line: reason' for the first\n"
-			"error in each. Exit: 0 all valid, 3 any invalid, 2 usage.\n");
+			"error in each. Exit: 0 all valid, 3 any invalid, 2 usage.\n"
+			"--list-keys prints every accepted 'SECTION KEY' instead.\n");
 		return argc < 2 ? 2 : 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "--list-keys")) {
+		profile_print_keys(stdout);
+		return 0;
 	}
 	p = malloc(sizeof(*p));
 	if (!p) {

@@ -56,7 +56,8 @@ static int cmd_help(int argc, char *argv[])
 {
 	size_t i;
 
-	if (argc > 1) {
+	/* "walloff help help" arrives here as "help --help" */
+	if (argc > 1 && strcmp(argv[1], "--help") && strcmp(argv[1], "-h")) {
 		for (i = 0; i < N_SUBCOMMANDS; i++) {
 			if (!strcmp(argv[1], subcommands[i].name)) {
 				char *hargv[] = { argv[1], "--help", NULL };
@@ -73,6 +74,11 @@ static int cmd_help(int argc, char *argv[])
 
 static int cmd_version(int argc, char *argv[])
 {
+	if (argc > 1 && !strcmp(argv[1], "--help")) {
+		printf("usage: walloff version (or walloff --version)\n"
+		       "Prints walloff's version.\n");
+		return 0;
+	}
 	printf("walloff %s\n", WALLOFF_VERSION);
 	return 0;
 }

@@ -706,6 +706,15 @@ static const struct key_def keys[] = {
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 _Static_assert(N_KEYS <= 64, "key_line[] is too small");
 
+void profile_print_keys(FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < N_KEYS; i++)
+		fprintf(f, "%s %s%s\n", section_names[keys[i].sec], keys[i].name,
+			keys[i].repeat ? " repeatable" : "");
+}
+
 /* --- the line reader and the inih handler ------------------------------- */
 
 /* Length of a valid UTF-8 sequence starting at s, or 0 if invalid. */

@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "err.h"
@@ -156,6 +157,14 @@ int profile_load(const char *path, unsigned flags, struct profile *p,
  * Return: true if valid
  */
 bool profile_name_valid(const char *name);
+
+/**
+ * profile_print_keys() - print every accepted section and key, one per line
+ * as "SECTION KEY", plus " repeatable" for keys that may repeat; the man
+ * page test (tests/docs/) checks walloff.cell(5) against this list
+ * @f:		where to print
+ */
+void profile_print_keys(FILE *f);
 
 /**
  * profile_find_line() - the evidence line of a key

@@ -21,6 +21,8 @@ PKGS=(
 	socat iproute2 python3 util-linux procps
 	# tests of nft mode inspect namespaces with `nft list tables`
 	nftables
+	# man pages (doc/, scdoc) and their render check; bash completion
+	scdoc groff-base man-db bash-completion
 )
 
 if [ "$(id -u)" -ne 0 ]; then
