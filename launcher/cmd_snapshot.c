@@ -397,8 +397,10 @@ static int live_call(const struct cell *c, const struct snapctl_req *req,
 	return ret;
 }
 
-/* The running cell's snapshots, oldest first. Return: exit code. */
-static int live_list(const struct cell *c, struct snap **out, int *n)
+/* The running cell's snapshots, oldest first, and its profile's
+ * retention (@keep, @max_age). Return: exit code. */
+static int live_list(const struct cell *c, struct snap **out, int *n,
+		     unsigned *keep, uint64_t *max_age)
 {
 	struct snapctl_req req = { .op = SNAPCTL_LIST,
 				   .timeout_s = SNAPCTL_TIMEOUT_DEFAULT_S };
@@ -429,9 +431,56 @@ static int live_list(const struct cell *c, struct snap **out, int *n)
 		s->id = *n;
 		(*n)++;
 	}
+	*keep = (unsigned)json_integer_value(json_object_get(r, "keep"));
+	*max_age = (uint64_t)json_integer_value(json_object_get(r, "max_age"));
 	json_decref(r);
 	qsort(*out, (size_t)*n, sizeof(**out), by_age);
 	return 0;
+}
+
+/*
+ * Retention on a running cell: --keep/--max-age, or else the profile's
+ * [snapshots] as the supervisor reports it. Each deletion is a job of its
+ * own, audited by the supervisor with its reason. Return: exit code.
+ */
+static int live_prune(const struct cell *c, unsigned keep, uint64_t max_age,
+		      unsigned timeout_s, bool quiet)
+{
+	struct snapctl_req req = { .op = SNAPCTL_DELETE,
+				   .timeout_s = timeout_s };
+	unsigned deleted = 0, pkeep;
+	uint64_t pmax;
+	struct snap *v;
+	int n, i, ret;
+
+	ret = live_list(c, &v, &n, &pkeep, &pmax);
+	if (ret)
+		return ret;
+	if (!keep && !max_age) {
+		keep = pkeep;
+		max_age = pmax;
+	}
+	if (!keep && !max_age && !quiet) {
+		fprintf(stderr, "walloff snapshot: prune needs --keep and/or "
+			"--max-age (the profile has no [snapshots])\n");
+		free(v);
+		return 2;
+	}
+	for (i = 0; i < n && !ret; i++) {
+		const char *why = prune_why(v, n, i, keep, max_age, time(NULL));
+
+		if (!why)
+			continue;
+		strcpy(req.tag, v[i].name);
+		snprintf(req.why, sizeof(req.why), "%s", why);
+		ret = live_call(c, &req, NULL);
+		deleted += !ret;
+	}
+	free(v);
+	if (!quiet || deleted)
+		printf("%u snapshot(s) deleted%s\n", deleted,
+		       quiet ? " by the profile's [snapshots] retention" : "");
+	return ret;
 }
 
 /* Everything on a running cell; the supervisor audits. */
@@ -440,43 +489,32 @@ static int live(const struct cell *c, const char *op, const char *name,
 		bool as_json)
 {
 	struct snapctl_req req = { .timeout_s = timeout_s };
-	unsigned deleted = 0;
+	unsigned pkeep;
+	uint64_t pmax;
 	struct snap *v;
-	int n, i, ret;
+	int n, ret;
 
-	if (!strcmp(op, "list") || !strcmp(op, "prune")) {
-		ret = live_list(c, &v, &n);
-		if (ret)
-			return ret;
-		if (!strcmp(op, "list")) {
+	if (!strcmp(op, "list")) {
+		ret = live_list(c, &v, &n, &pkeep, &pmax);
+		if (!ret)
 			print_list(v, n, as_json);
-			free(v);
-			return 0;
-		}
-		req.op = SNAPCTL_DELETE;
-		for (i = 0; i < n && !ret; i++) {
-			const char *why = prune_why(v, n, i, keep, max_age,
-						    time(NULL));
-
-			if (!why)
-				continue;
-			strcpy(req.tag, v[i].name);
-			snprintf(req.why, sizeof(req.why), "%s", why);
-			ret = live_call(c, &req, NULL);
-			deleted += !ret;
-		}
 		free(v);
-		printf("%u snapshot(s) deleted\n", deleted);
 		return ret;
 	}
+	if (!strcmp(op, "prune"))
+		return live_prune(c, keep, max_age, timeout_s, false);
 	req.op = !strcmp(op, "create") ? SNAPCTL_CREATE :
 		 !strcmp(op, "revert") ? SNAPCTL_REVERT : SNAPCTL_DELETE;
 	snprintf(req.tag, sizeof(req.tag), "%s", name);
 	ret = live_call(c, &req, NULL);
-	if (!ret)
-		printf("snapshot %s: %s (running cell%s)\n", op, name,
-		       req.op == SNAPCTL_DELETE ? "" : ", with memory");
-	return ret;
+	if (ret)
+		return ret;
+	printf("snapshot %s: %s (running cell%s)\n", op, name,
+	       req.op == SNAPCTL_DELETE ? "" : ", with memory");
+	/* A new snapshot may take the count past the profile's keep. */
+	if (req.op == SNAPCTL_CREATE)
+		return live_prune(c, 0, 0, timeout_s, true);
+	return 0;
 }
 
 int cmd_snapshot(int argc, char *argv[])
@@ -551,11 +589,6 @@ int cmd_snapshot(int argc, char *argv[])
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(op, "prune") && !keep && !max_age) {
-		fprintf(stderr, "walloff snapshot: prune needs --keep and/or "
-			"--max-age\n");
-		return 2;
-	}
 	if (!name) {
 		time_t t = time(NULL);
 		struct tm tm;
@@ -592,6 +625,12 @@ int cmd_snapshot(int argc, char *argv[])
 	if (!a)
 		goto fail;
 	if (!strcmp(op, "prune")) {
+		if (!keep && !max_age) {
+			fprintf(stderr, "walloff snapshot: prune needs --keep "
+				"and/or --max-age\n");
+			ret = 2;
+			goto out;
+		}
 		if (snapshot_prune(&cell, a, keep, max_age, &deleted, &e))
 			goto fail;
 		printf("%u snapshot(s) deleted\n", deleted);

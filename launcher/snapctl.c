@@ -11,7 +11,8 @@
  *
  *   request   {"op": "create"|"revert"|"delete"|"list", "tag": "s1",
  *              "why": "keep"|"max-age" (delete by prune), "timeout": 120}
- *   reply     {"ok": true, "snapshots": [...] (list)} or
+ *   reply     {"ok": true, "snapshots": [...], "keep": N, "max_age": S
+ *              (list: the profile's retention)} or
  *             {"ok": false, "code": "busy"|"ephemeral"|"timeout"|"failed"|
  *              "bad-request", "error": "..."}
  *
@@ -231,7 +232,7 @@ static void finish(struct snapctl *s, const char *result, const char *error,
 	audit_req(s, &s->req, s->peer, true, late ? (error ? "failed-after-timeout" :
 				 "ok-after-timeout") : result, error, extra);
 	if (s->cfd >= 0) {
-		if (!strcmp(result, "ok"))
+		if (!strcmp(result, "ok") || !strcmp(result, "already-gone"))
 			reply_close(s->cfd, json_pack("{s:b}", "ok", 1));
 		else
 			reply_error(s->cfd, result, error ? error : result);
@@ -381,7 +382,9 @@ static void do_list(struct snapctl *s, int fd, const struct snapctl_req *r,
 	}
 	json_decref(nodes);
 	audit_req(s, r, peer, false, "ok", NULL, NULL);
-	reply_close(fd, json_pack("{s:b, s:o}", "ok", 1, "snapshots", out));
+	reply_close(fd, json_pack("{s:b, s:o, s:i, s:I}", "ok", 1, "snapshots",
+				  out, "keep", (int)s->keep, "max_age",
+				  (json_int_t)s->max_age_s));
 }
 
 /* Does either node hold snapshot @tag? Return: 1 yes, 0 no, -errno. */
@@ -417,6 +420,7 @@ static void start_job(struct snapctl *s, int fd, const struct snapctl_req *r)
 	struct qmp_status st;
 	json_t *args;
 	struct err e;
+	int r2;
 
 	s->busy = true;
 	s->timed_out = false;
@@ -428,6 +432,12 @@ static void start_job(struct snapctl *s, int fd, const struct snapctl_req *r)
 	if (r->op == SNAPCTL_DELETE) {
 		int have = tag_exists(s, r->tag, &e);
 
+		/* Retention from two clients may race for the same tag:
+		 * gone is what it wanted. */
+		if (have == 0 && r->why[0]) {
+			finish(s, "already-gone", NULL, NULL);
+			return;
+		}
 		if (have != 1) {
 			finish(s, "failed", have ? e.msg : "no such snapshot",
 			       NULL);
@@ -441,12 +451,20 @@ static void start_job(struct snapctl *s, int fd, const struct snapctl_req *r)
 			 r->tag, "devices", s->node, s->mem);
 	if (args && r->op != SNAPCTL_DELETE)
 		json_object_set_new(args, "vmstate", json_string(s->mem));
-	/* The job may conclude before the reply: its event then reaches
-	 * snapctl_event() before qmp_execute() returns, and finishes it. */
+	/*
+	 * QEMU 7.2 runs the job's work (save_snapshot/load_snapshot) in a
+	 * main-loop bottom half that may run before the command's reply is
+	 * sent, and its monitor is silent meanwhile: so the reply is awaited
+	 * with the job's own deadline. The job usually concludes within this
+	 * call: its event then reaches snapctl_event() before qmp_execute()
+	 * returns, and finishes it. Past the deadline the qmp library gives
+	 * up on the connection (see the limits in images-docs/README.md).
+	 */
 	timerfd_settime(s->tfd, 0, &its, NULL);
-	if (qmp_execute(s->qmp, cmd[r->op], args, CTL_QMP_TIMEOUT_MS, NULL,
-			&e) && s->busy)
-		finish(s, "failed", e.msg, NULL);
+	r2 = qmp_execute(s->qmp, cmd[r->op], args, (int)r->timeout_s * 1000,
+			 NULL, &e);
+	if (r2 && s->busy)
+		finish(s, r2 == -ETIMEDOUT ? "timeout" : "failed", e.msg, NULL);
 }
 
 static void on_timeout(struct snapctl *s)

@@ -55,6 +55,8 @@ struct snapctl {
 	const char *node;		/* the overlay's block node */
 	const char *mem;		/* the memory image's node, or NULL */
 	bool persistent;
+	unsigned keep;			/* the profile's [snapshots], told to */
+	uint64_t max_age_s;		/* clients with every list */
 	snapctl_audit_fn *audit;
 	void *ctx;
 	char path[4096];

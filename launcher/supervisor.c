@@ -293,6 +293,11 @@ static void start_snapctl(struct sup *s)
 			 ctl_audit, s, &e)) {
 		audit(s, "error", json_pack("{s:s}", "error", e.msg));
 		say("snapshots of the running cell unavailable: %s", e.msg);
+		return;
+	}
+	if (s->p->has_snapshots) {
+		s->ctl.keep = s->p->snapshot_keep;
+		s->ctl.max_age_s = s->p->snapshot_max_age_s;
 	}
 }
 
