@@ -22,12 +22,14 @@
  * compromised QEMU therefore cannot ask for a snapshot or a revert.
  *
  * Jobs (create = snapshot-save, revert = snapshot-load, delete =
- * snapshot-delete) are asynchronous: the command returns at once, the
- * supervisor's poll loop goes on (signals, the stop timer, other events),
- * and the job's JOB_STATUS_CHANGE "concluded" event, fed in through
- * snapctl_event(), ends it: query-jobs for its error, job-dismiss, for a
+ * snapshot-delete) end with their JOB_STATUS_CHANGE "concluded" event, fed
+ * in through snapctl_event(): query-jobs for its error, job-dismiss, for a
  * revert `cont` if the guest ran before, then the audit record and the
- * reply. Each job covers two nodes: the overlay (the disk) and the memory
+ * reply. QEMU 7.2 does a job's work in its main loop, usually before it
+ * even answers the command, and says nothing meanwhile; so the command's
+ * reply is awaited with the job's deadline (the supervisor's loop waits
+ * too: signals stay queued in the signalfd), and the event mostly arrives
+ * within that same call. Each job covers two nodes: the overlay (the disk) and the memory
  * image (snapmem.c: LUKS with the disk's key), which gets the RAM
  * (vmstate); so memory is encrypted with the disk's key and erased with
  * it. A snapshot is listed by the overlay, with the memory state's size
@@ -35,8 +37,11 @@
  *
  * One job at a time: while one runs (or one that timed out has not yet
  * concluded in QEMU), other requests get "busy". Each job has a deadline
- * (a timerfd): past it the client gets "timeout", the failure is audited,
- * and the cell keeps running; QEMU's job is dismissed when it concludes.
+ * (the command's and a timerfd's): past it the client gets "timeout", the
+ * failure is audited and the cell keeps running; a job that concludes
+ * later is dismissed and audited then. If QEMU has not even answered the
+ * command by the deadline, the qmp library gives the connection up
+ * (audited as qmp-closed): the guest runs on, but stops only by force.
  */
 #include <errno.h>
 #include <fcntl.h>
