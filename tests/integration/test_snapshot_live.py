@@ -12,7 +12,8 @@ jobs. The memory state is encrypted: a marker held in the guest's RAM is
 in neither the overlay nor the memory image, which is a LUKS container.
 Two more creates with keep = 2 leave the two newest; a request that arrives
 while a job runs is refused as busy, and no two jobs ever overlap in the
-audit log. Meanwhile an ephemeral cell is started: its snapshot is refused
+audit log. A revert to an unknown snapshot fails, is audited, and the guest
+runs on. Meanwhile an ephemeral cell is started: its snapshot is refused
 with exit 3.
 """
 import json
@@ -179,6 +180,19 @@ def main():
              pruned[0].get("why") == "keep", "s1 pruned, audited", pruned)
         r = cell.cmd("snapshot", cell.name, "delete", "nope")
         t.ok(r.returncode == 1, "unknown snapshot: exit 1", r.stderr)
+        # A failed job (QEMU stops the guest to load, then fails): audited,
+        # and the guest runs on.
+        r = cell.cmd("snapshot", cell.name, "revert", "nope")
+        t.ok(r.returncode == 1, "revert to an unknown snapshot: exit 1",
+             r.stderr)
+        fails = [x["details"] for x in cell.audit()
+                 if x["event"] == "snapshot.revert" and
+                 x["details"].get("result") == "failed"]
+        t.ok(fails and fails[-1]["tag"] == "nope" and fails[-1]["error"],
+             "failed revert audited with QEMU's error", fails)
+        st, out = ser.run("echo alive-after-failure", timeout=30)
+        t.ok(st == 0 and "alive-after-failure" in out,
+             "guest still runs after the failed job", out)
 
         step("stop")
         cell.cmd("stop", "--timeout", "60", cell.name, timeout=90)
