@@ -180,7 +180,8 @@ json_t *cell_status_read(const struct cell *c)
 
 int cell_clean_run_dir(const struct cell *c)
 {
-	static const char *const stale[] = { "status.json", "status.json.tmp" };
+	static const char *const stale[] = { "status.json", "status.json.tmp",
+					     "control.sock" };
 	char path[PATH_MAX];
 	struct dirent *de;
 	size_t i;

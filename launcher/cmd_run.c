@@ -135,8 +135,10 @@ int cmd_run(int argc, char *argv[])
 		plan.kvm = kvm;
 		/* images: a persistent disk's key, as the supervisor stages it */
 		snprintf(key, sizeof(key), "%s/disk.key", run);
-		if (p->disk_mode == DISK_PERSISTENT)
+		if (p->disk_mode == DISK_PERSISTENT) {
 			plan.disk_secret = key;
+			plan.memory = true;	/* live snapshots: snapmem.c */
+		}
 		ret = qemu_argv_build(p, &plan, &sv, &e);
 		if (ret) {
 			fprintf(stderr, "walloff: %s\n", e.msg);
@@ -148,8 +150,10 @@ int cmd_run(int argc, char *argv[])
 		       QEMU_FD_BASE, p->image);
 		if (p->disk_mode == DISK_PERSISTENT)
 			printf("# fd %d: persistent LUKS-encrypted qcow2 overlay "
-			       "(state folder), key read from %s\n",
-			       QEMU_FD_OVERLAY, key);
+			       "(state folder), key read from %s\n"
+			       "# fd %d: live snapshots' memory image, qcow2 in "
+			       "LUKS with the same key\n",
+			       QEMU_FD_OVERLAY, key, QEMU_FD_MEMORY);
 		else
 			printf("# fd %d: fresh qcow2 overlay, unlinked once open\n",
 			       QEMU_FD_OVERLAY);

@@ -140,6 +140,19 @@ static void add_disk(const struct profile *p, const struct qemu_plan *plan,
 				    "file", "overlay-file", "backing", "base",
 				    "encrypt", "format", "luks", "key-secret",
 				    "disk0-key"));
+		if (plan->memory) {
+			/* Live snapshots' memory states: qcow2 in LUKS with
+			 * the disk's key, not attached to any device. */
+			strv_push(sv, "-add-fd");
+			strv_pushf(sv, "fd=%d,set=%d,opaque=memory",
+				   QEMU_FD_MEMORY, QEMU_FDSET_MEMORY);
+			push_json(sv, "-blockdev", json_pack(
+				"{s:s, s:s, s:{s:s, s:s, s:{s:s, s:s}}}",
+				"node-name", "mem0", "driver", "qcow2", "file",
+				"driver", "luks", "key-secret", "disk0-key",
+				"file", "driver", "file", "filename",
+				QEMU_FDSET_PATH(3)));
+		}
 	} else {
 		push_json(sv, "-blockdev",
 			  json_pack("{s:s, s:s, s:s, s:s}", "node-name", "disk0",

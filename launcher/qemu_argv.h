@@ -22,6 +22,9 @@
 /* nft mode: the tap queue the supervisor opened (launcher/nft_net.c) */
 #define QEMU_FD_TAP		5
 #define QEMU_FD_TAP_ARG		"5"
+/* live snapshots: the memory image (launcher/snapmem.c) */
+#define QEMU_FD_MEMORY		6
+#define QEMU_FDSET_MEMORY	3
 
 /* What the supervisor decided at start-up, beyond the profile itself. */
 struct qemu_plan {
@@ -30,6 +33,8 @@ struct qemu_plan {
 	bool kvm;		/* accel resolved: true = kvm, false = tcg */
 	const char *disk_secret;	/* persistent disk: LUKS key file QEMU
 					 * reads (disk.c), or NULL */
+	bool memory;		/* with disk_secret: the memory image is
+				 * passed as QEMU_FD_MEMORY (snapmem.c) */
 };
 
 /**

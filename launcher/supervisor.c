@@ -54,6 +54,8 @@
 #include "nft_net.h"
 #include "qemu_argv.h"
 #include "qmp.h"
+#include "snapctl.h"
+#include "snapmem.h"
 #include "snapshot.h"
 #include "spawn.h"
 #include "supervisor.h"
@@ -91,6 +93,9 @@ struct sup {
 	char accel_why[200];
 	bool kvm;
 	struct nft_net nft;	/* nft mode hook: tap + table (nft_net.c) */
+	struct snapctl ctl;	/* live snapshots: snapctl.c */
+	int mem_fd;		/* live snapshots: memory image (snapmem.c) */
+	bool mem_node;		/* ... passed to QEMU as node mem0 */
 };
 
 static const char *qemu_bin(void)
@@ -150,6 +155,7 @@ static void on_qmp_event(void *opaque, const char *name, json_t *event)
 		s->guest_shutdown = true;
 	audit(s, "qmp-event", json_pack("{s:s, s:O*}", "event", name, "data",
 					json_object_get(event, "data")));
+	snapctl_event(&s->ctl, name, event);	/* live snapshots */
 }
 
 static int query(void *ctx, const char *cmd, json_t *args, json_t **ret,
@@ -249,11 +255,57 @@ static void helper_died(struct sup *s, pid_t w, int st)
 
 static void reload_keys(struct sup *s, bool force);
 
+/*
+ * Live snapshots (snapctl.c): RUN/control.sock, served from the main loop,
+ * runs `walloff snapshot` requests as QMP jobs on our connection. Not
+ * fatal if it cannot be opened: the cell runs, snapshots wait for a stop.
+ */
+static void ctl_audit(void *ctx, const char *event, json_t *details)
+{
+	audit(ctx, event, details);
+}
+
+static void open_memory_image(struct sup *s)
+{
+	bool created;
+	struct err e;
+
+	if (snapmem_open(&s->cell, &s->mem_fd, &created, &e)) {
+		audit(s, "error", json_pack("{s:s}", "error", e.msg));
+		say("snapshots of the running cell unavailable: %s", e.msg);
+		return;
+	}
+	if (created)
+		audit(s, "memory-image", json_pack("{s:s, s:s}", "file",
+						   SNAPMEM_FILE, "encryption",
+						   "luks"));
+}
+
+static void start_snapctl(struct sup *s)
+{
+	char path[PATH_MAX];
+	struct err e;
+
+	cell_path(&s->cell, CELL_RUN, SNAPCTL_SOCK, path);
+	if (snapctl_open(&s->ctl, path, s->qmp, "disk0",
+			 s->mem_node ? SNAPMEM_NODE : NULL,
+			 s->p->has_disk && s->p->disk_mode == DISK_PERSISTENT,
+			 ctl_audit, s, &e)) {
+		audit(s, "error", json_pack("{s:s}", "error", e.msg));
+		say("snapshots of the running cell unavailable: %s", e.msg);
+		return;
+	}
+	if (s->p->has_snapshots) {
+		s->ctl.keep = s->p->snapshot_keep;
+		s->ctl.max_age_s = s->p->snapshot_max_age_s;
+	}
+}
+
 /* The main loop; returns when QEMU has exited. */
 static int loop(struct sup *s)
 {
 	struct signalfd_siginfo si;
-	struct pollfd pfd[3];
+	struct pollfd pfd[5];	/* signals, timer, QMP, snapctl (2) */
 	int status_code = 0;
 	struct err e;
 	bool qmp_open = true;
@@ -268,7 +320,8 @@ static int loop(struct sup *s)
 		pfd[1] = (struct pollfd){ .fd = s->tfd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = qmp_open ? qmp_fd(s->qmp) : -1,
 					  .events = POLLIN };
-		n = poll(pfd, 3, s->console ? CONSOLE_KEYS_POLL_MS : -1);
+		snapctl_pollfds(&s->ctl, &pfd[3]);
+		n = poll(pfd, 5, s->console ? CONSOLE_KEYS_POLL_MS : -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -287,6 +340,7 @@ static int loop(struct sup *s)
 					      json_pack("{s:s}", "error", e.msg));
 			}
 		}
+		snapctl_ready(&s->ctl, &pfd[3]);
 		if (pfd[1].revents) {
 			uint64_t ticks;
 
@@ -675,14 +729,16 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 		   const char *fails)
 {
 	struct sup sup = { .p = p, .qemu = -1, .sfd = -1, .tfd = -1,
-			    .helper_log = -1, .nft.tap_fd = -1 };
+			    .helper_log = -1, .nft.tap_fd = -1,
+			    .ctl = { .lfd = -1, .cfd = -1, .tfd = -1 },
+			    .mem_fd = -1 };
 	struct sup *s = &sup;
 	char path[PATH_MAX], overlay[PATH_MAX], logpath[PATH_MAX];
 	char digest[65], pdigest[65] = "", tail[300];
 	int base_fd = -1, ovl_fd = -1, log_fd = -1, ret = RUN_ERROR, st;
 	struct strv argv = { 0 };
 	struct spawn_opts so = { 0 };
-	struct spawn_fd fds[3];
+	struct spawn_fd fds[4];
 	json_t *report = NULL;
 	const char *reason;
 	uid_t uid = 0;
@@ -802,6 +858,7 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 		ovl_fd = dk.fd;
 		if (snapshot_enforce(&s->cell, p, s->audit))	/* images */
 			goto out;
+		open_memory_image(s);	/* live snapshots */
 	} else {
 		/* Overlay: created, opened, unlinked: it lives as long as
 		 * its fds. */
@@ -826,7 +883,8 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 					  .run_dir = s->cell.sock_dir,
 					  .kvm = s->kvm,
 					  /* images: disk.c */
-					  .disk_secret = dk.fd >= 0 ? dk.secret : NULL };
+					  .disk_secret = dk.fd >= 0 ? dk.secret : NULL,
+					  .memory = s->mem_fd >= 0 };
 
 		if (qemu_argv_build(p, &plan, &argv, &e)) {
 			say("%s", e.msg);
@@ -877,6 +935,8 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 	so.n_fds = p->has_disk ? 2 : 0;
 	if (p->net == NET_NFT)	/* nft mode hook: the tap queue */
 		so.n_fds = 3;
+	if (s->mem_fd >= 0)	/* live snapshots: the memory image */
+		fds[so.n_fds++] = (struct spawn_fd){ s->mem_fd, QEMU_FD_MEMORY };
 	so.drop = drop > 0;
 	so.uid = uid;
 	so.gid = gid;
@@ -900,6 +960,11 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 	close(base_fd);
 	close(ovl_fd);
 	base_fd = ovl_fd = -1;
+	if (s->mem_fd >= 0) {
+		close(s->mem_fd);
+		s->mem_node = true;
+	}
+	s->mem_fd = -1;
 	status(s, "verifying");
 
 	cell_path(&s->cell, CELL_SOCK, "qmp.sock", path);
@@ -948,6 +1013,7 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 		say("console: %s", e.msg);
 		request_stop(s, "console failed to start");
 	}
+	start_snapctl(s);
 	status(s, "running");
 	say("cell %s is running (serial: walloff serial %s; stop: walloff stop %s or Ctrl-C)",
 	    p->name, p->name, p->name);
@@ -972,6 +1038,9 @@ out:
 		audit(s, "qemu-exited", json_pack("{s:s}", "reason",
 						  "start-up aborted"));
 	}
+	snapctl_close(&s->ctl);	/* live snapshots */
+	if (s->mem_fd >= 0)
+		close(s->mem_fd);
 	stop_helpers(s);
 	if (p->net == NET_NFT && nft_net_down(p->name, &s->nft, &e)) {
 		/* nft mode hook: table and tap go with the cell */
