@@ -21,6 +21,9 @@ PKGS=(
 	socat iproute2 python3 util-linux procps
 	# tests of nft mode inspect namespaces with `nft list tables`
 	nftables
+	# walloff export --libvirt: virt-xml-validate (libvirt-clients; the RNG
+	# schemas come with libvirt0) runs xmllint (libxml2-utils)
+	libvirt-clients libxml2-utils
 )
 
 if [ "$(id -u)" -ne 0 ]; then
