@@ -138,6 +138,19 @@ static int put_sibling(const char *base, const char *suffix,
 	return r;
 }
 
+/* A path as one shell word, for the copy-pastable hints on stderr. */
+static void shq(const char *s)
+{
+	fputc('\'', stderr);
+	for (; *s; s++) {
+		if (*s == '\'')
+			fputs("'\\''", stderr);
+		else
+			fputc(*s, stderr);
+	}
+	fputc('\'', stderr);
+}
+
 static void next_steps(const struct profile *p, const struct libvirt_docs *d,
 		       const char *out)
 {
@@ -151,16 +164,18 @@ static void next_steps(const struct profile *p, const struct libvirt_docs *d,
 			"  virsh secret-define %s.secret.xml\n"
 			"  virsh secret-set-value --secret %s --file KEYFILE "
 			"--plain\n"
-			"  qemu-img create -f qcow2 -F %s -b '%s' \\\n"
-			"    --object secret,id=k,file=KEYFILE \\\n"
-			"    -o encrypt.format=luks,encrypt.key-secret=k '%s'\n"
-			"  (KEYFILE: 32 random bytes, 0600, e.g. from "
+			"  qemu-img create -f qcow2 -F %s -b ",
+			f, d->secret_uuid,
+			p->format == FORMAT_RAW ? "raw" : "qcow2");
+		shq(p->image);
+		fprintf(stderr, " \\\n    --object secret,id=k,file=KEYFILE "
+			"-o encrypt.format=luks,encrypt.key-secret=k \\\n    ");
+		shq(d->overlay);
+		fprintf(stderr,
+			"\n  (KEYFILE: 32 random bytes, 0600, e.g. from "
 			"/dev/urandom; keep it\n"
 			"  with your key escrow and shred it on the host "
-			"afterwards)\n",
-			f, d->secret_uuid,
-			p->format == FORMAT_RAW ? "raw" : "qcow2", p->image,
-			d->overlay);
+			"afterwards)\n");
 	}
 	fprintf(stderr, "  virsh define %s\n", f);
 }
