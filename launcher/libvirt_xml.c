@@ -221,7 +221,8 @@ static void domain_disk(const struct profile *p, const struct libvirt_docs *d,
 	xb_printf(b, "    <disk type='file' device='disk'>\n");
 	if (p->disk_mode == DISK_EPHEMERAL) {
 		xb_printf(b, "      <!-- ephemeral: libvirt writes to a "
-			  "throw-away overlay; the base is never written -->\n");
+			  "throw-away overlay; the base is never written "
+			  "-->\n");
 		xb_printf(b, "      <driver name='qemu' type='%s'/>\n", fmt);
 		xb_printf(b, "      <source file='");
 		xb_esc(b, p->image);
@@ -473,11 +474,13 @@ static void filter_doc(const struct profile *p, struct xbuf *b)
 		xb_printf(b, "  <!-- DHCP: the guest learns its address -->\n");
 		xb_printf(b, "  <rule action='accept' direction='out' "
 			  "priority='100'>\n");
-		xb_printf(b, "    <udp srcportstart='68' dstportstart='67'/>\n");
+		xb_printf(b, "    <udp srcportstart='68' "
+			  "dstportstart='67'/>\n");
 		xb_printf(b, "  </rule>\n");
 		xb_printf(b, "  <rule action='accept' direction='in' "
 			  "priority='100'>\n");
-		xb_printf(b, "    <udp srcportstart='67' dstportstart='68'/>\n");
+		xb_printf(b, "    <udp srcportstart='67' "
+			  "dstportstart='68'/>\n");
 		xb_printf(b, "  </rule>\n");
 	}
 	for (i = 0; i < p->n_allow; i++)
@@ -635,8 +638,9 @@ unsigned libvirt_xml_losses(const struct profile *p, char *out, size_t len)
 		add_loss(out, len, &o, &n, line);
 	}
 	if (p->net != NET_NONE && p->dns == DNS_ALLOWLIST)
-		add_loss(out, len, &o, &n, "dns = allowlist: names are filtered "
-			 "by walloff-net only; allow a resolver with a rule");
+		add_loss(out, len, &o, &n, "dns = allowlist: names are "
+			 "filtered by walloff-net only; allow a resolver with "
+			 "a rule");
 	if (p->net != NET_NONE && p->host_access)
 		add_loss(out, len, &o, &n, "host-access = allow: left out");
 	if (p->pids_max)
