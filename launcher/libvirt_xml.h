@@ -6,7 +6,9 @@
 #ifndef WALLOFF_LIBVIRT_XML_H
 #define WALLOFF_LIBVIRT_XML_H
 
-#include <stdint.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "err.h"
 #include "profile.h"
