@@ -7,6 +7,8 @@ is run; its exit code, stderr and every document it wrote are compared with
 tests/golden/libvirt/expected/NAME.libvirt, and every document is validated
 against libvirt's own RELAX NG schemas with `virt-xml-validate FILE TYPE`
 (domain, nwfilter, secret). A missing validator is a failure, not a skip.
+Each domain is also defined in libvirt's in-process test driver
+(`virsh -c test:///default define`), which runs libvirt's own parser.
 Then: the documents parse as XML and carry the profile's text exactly
 (escaping round-trips), stdout (--document) equals the files, and an
 invalid profile is refused with exit 3 and `walloff check`'s message.
@@ -108,6 +110,13 @@ def main():
                 t.check(v.returncode == 0 and "validates" in v.stdout +
                         v.stderr, f"virt-xml-validate {name} {kind}",
                         v.stdout + v.stderr)
+                if kind != "domain":
+                    continue
+                v = subprocess.run(["virsh", "-q", "-c", "test:///default",
+                                    "define", path], capture_output=True,
+                                   text=True, timeout=30)
+                t.check(v.returncode == 0, f"virsh (test driver) defines "
+                        f"{name}", v.stdout + v.stderr)
 
         # Escaping round-trips: the parsed documents hold the profile's
         # exact text (quotes, ampersands, angle brackets, spaces, UTF-8).
