@@ -23,6 +23,9 @@ PKGS=(
 	nftables
 	# man pages (doc/, scdoc) and their render check; bash completion
 	scdoc groff-base man-db bash-completion
+	# walloff export --libvirt: virt-xml-validate (libvirt-clients; the RNG
+	# schemas come with libvirt0) runs xmllint (libxml2-utils)
+	libvirt-clients libxml2-utils
 )
 
 if [ "$(id -u)" -ne 0 ]; then
