@@ -35,6 +35,7 @@ static const struct subcommand {
 	{ "image",   cmd_image,   "import disk images; sweep folders for forgotten ones" },
 	{ "destroy", cmd_destroy, "crypto-erase a cell's disk and state" },
 	{ "snapshot", cmd_snapshot, "disk snapshots of a stopped persistent cell" },
+	{ "unit",    cmd_unit,    "print a systemd service unit for a profile" },
 	{ "help",    cmd_help,    "list subcommands" },
 	{ "version", cmd_version, "print the version" },
 };
