@@ -91,9 +91,8 @@ size_t journal_field_name(const char *key, char out[static JOURNAL_NAME_MAX + 1]
 		if (strcmp(out, reserved[i]))
 			continue;
 		/* "DETAIL_" + at most 20 bytes of a reserved name: fits */
-		memmove(out + 7, out, n + 1);
-		memcpy(out, "DETAIL_", 7);
-		n += 7;
+		n = (size_t)snprintf(out, JOURNAL_NAME_MAX + 1, "DETAIL_%s",
+				     reserved[i]);
 		break;
 	}
 	return n;
