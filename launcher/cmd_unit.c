@@ -112,7 +112,9 @@ static void unit_print(FILE *f, const struct unit_spec *u)
 		"TimeoutStopSec=%u\n"
 		"# A cell that failed verification or its image pin must not loop.\n"
 		"Restart=no\n"
-		"StateDirectory=walloff\n"
+		"# Only this cell's folders are writable (the profile's [cell] name\n"
+		"# must be the instance name).\n"
+		"StateDirectory=walloff/%s\n"
 		"StateDirectoryMode=0700\n"
 		"RuntimeDirectory=walloff/%s\n"
 		"RuntimeDirectoryMode=0711\n"
@@ -156,7 +158,7 @@ static void unit_print(FILE *f, const struct unit_spec *u)
 		tmpl ? "template" : u->instance, tmpl ? "" : " from ",
 		tmpl ? "" : u->profile, tmpl ? " --template" : "",
 		u->instance, u->profile, u->exec, u->profile,
-		UNIT_START_TIMEOUT_S, u->stop_timeout_s, u->instance,
+		UNIT_START_TIMEOUT_S, u->stop_timeout_s, u->instance, u->instance,
 		u->home_ro ? "read-only" : "yes");
 }
 

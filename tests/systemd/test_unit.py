@@ -88,7 +88,7 @@ def main():
         t.ok(rc == 0 and not warn,
              "systemd-analyze verify: template and instance, no warnings", warn)
         for key in ("Type=notify", "NotifyAccess=main", "KillMode=mixed",
-                    "StateDirectory=walloff", "RuntimeDirectory=walloff/%i",
+                    "StateDirectory=walloff/%i", "RuntimeDirectory=walloff/%i",
                     "ProtectSystem=strict", "NoNewPrivileges=yes",
                     "DeviceAllow=/dev/net/tun rw", "Delegate=yes",
                     "TimeoutStopSec=90"):
@@ -108,6 +108,7 @@ def main():
              f"\nExecStart={walloff} run {os.path.realpath(prof)}\n" in g.stdout
              and f"\nAssertPathExists={os.path.realpath(prof)}\n" in g.stdout
              and "\nRuntimeDirectory=walloff/unit-test\n" in g.stdout
+             and "\nStateDirectory=walloff/unit-test\n" in g.stdout
              and "\nDescription=walloff cell unit-test\n" in g.stdout,
              "`walloff unit PROFILE`: absolute profile path and cell name",
              g.stderr + g.stdout)
