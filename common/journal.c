@@ -112,9 +112,8 @@ int journal_field(char *buf, size_t cap, size_t *len, const char *name,
 	need = nlen + 1 + vlen + 1 + (binary ? JOURNAL_LEN_BYTES : 0);
 	if (*len > cap || need > cap - *len)
 		return -ENOSPC;
-	p = buf + *len;
-	memcpy(p, name, nlen);
-	p += nlen;
+	/* An entry is bytes, not a string: nothing is NUL-terminated. */
+	p = mempcpy(buf + *len, name, nlen);
 	if (binary) {
 		*p++ = '\n';
 		for (i = 0; i < JOURNAL_LEN_BYTES; i++)
@@ -122,9 +121,8 @@ int journal_field(char *buf, size_t cap, size_t *len, const char *name,
 	} else {
 		*p++ = '=';
 	}
-	memcpy(p, val, vlen);
-	p += vlen;
-	*p++ = '\n';
+	p = mempcpy(p, val, vlen);
+	*p = '\n';
 	*len += need;
 	return 0;
 }

@@ -7,8 +7,7 @@
 #
 # usage: scripts/deb-test.sh [WORKDIR]   (default: a fresh folder in /tmp)
 set -uo pipefail
-cd "$(dirname "$0")/.."
-SRC=$PWD
+cd "$(dirname "$0")/.." || exit 1
 WORK=${1:-$(mktemp -d /tmp/walloff-deb-XXXXXX)}
 VERSION=$(dpkg-parsechangelog -l debian/changelog -S Version)
 UPSTREAM=${VERSION%-*}
@@ -57,21 +56,23 @@ start=$(date +%s)
 (cd "$TREE" && DEB_BUILD_OPTIONS="nocheck parallel=2" \
 	dpkg-buildpackage -us -uc -b) > "$WORK/build.log" 2>&1
 ok $? "dpkg-buildpackage -us -uc -b ($(($(date +%s) - start)) s)" "$WORK/build.log"
-DEB=$(ls "$WORK"/walloff_"${VERSION}"_*.deb 2>/dev/null | head -n 1)
+DEB=
+for f in "$WORK"/walloff_"${VERSION}"_*.deb; do DEB=$f; done
 [ -n "$DEB" ] && [ -f "$DEB" ]
 ok $? "the .deb exists" "$WORK/build.log"
 
-lintian --no-tag-display-limit "$DEB" > "$WORK/lintian.log" 2>&1
+lintian --tag-display-limit 0 "$DEB" > "$WORK/lintian.log" 2>&1
 grep -q '^E: ' "$WORK/lintian.log"
 ok $((!$?)) "lintian: no errors ($(grep -c '^W: ' "$WORK/lintian.log") warnings)" \
 	"$WORK/lintian.log"
 
+dpkg-deb -c "$DEB" > "$WORK/contents.txt" 2>&1
 for f in usr/bin/walloff usr/libexec/walloff/walloff-net \
 	 usr/libexec/walloff/walloff-console usr/libexec/walloff/walloff-nftlog \
 	 lib/systemd/system/walloff@.service \
 	 usr/share/doc/walloff/examples/demo.cell etc/walloff/cells/; do
-	dpkg-deb -c "$DEB" | grep -q " \./$f\$"
-	ok $? "the package ships /$f"
+	grep -q " \./$f\$" "$WORK/contents.txt"
+	ok $? "the package ships /$f" "$WORK/contents.txt"
 done
 
 dpkg -i "$DEB" > "$WORK/install.log" 2>&1
@@ -95,7 +96,6 @@ man=no
 systemd-analyze verify --man=$man /lib/systemd/system/walloff@.service \
 	walloff@demo.service > "$WORK/verify.log" 2>&1
 rc=$?
-grep -q walloff "$WORK/verify.log"
 [ $rc -eq 0 ] && ! grep -q walloff "$WORK/verify.log"
 ok $? "systemd-analyze verify (man=$man): the installed template and an instance" \
 	"$WORK/verify.log"

@@ -21,6 +21,9 @@ PKGS=(
 	socat iproute2 python3 util-linux procps
 	# tests of nft mode inspect namespaces with `nft list tables`
 	nftables
+	# systemd unit checks (systemd-analyze) and the Debian package test
+	# (scripts/deb-test.sh: dpkg-buildpackage, lintian, the postinst's adduser)
+	systemd debhelper dpkg-dev lintian adduser
 )
 
 if [ "$(id -u)" -ne 0 ]; then
