@@ -49,7 +49,11 @@ getent passwd walloff >/dev/null && had_user=1
 TREE=$WORK/walloff-$UPSTREAM
 rm -rf "$TREE"
 mkdir -p "$TREE"
-git ls-files -z | tar --null -T - -cf - | tar -xf - -C "$TREE"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	git ls-files -z | tar --null -T - -cf -
+else	# a release tarball: everything but build folders
+	tar --exclude='./build*' -cf - .
+fi | tar -xf - -C "$TREE"
 ok $? "copy of the tree in $TREE"
 
 start=$(date +%s)
@@ -107,8 +111,13 @@ dpkg --purge walloff > "$WORK/purge.log" 2>&1
 ok $? "dpkg --purge removes it" "$WORK/purge.log"
 [ ! -e /usr/bin/walloff ] && [ ! -e /lib/systemd/system/walloff@.service ]
 ok $? "nothing of the package is left"
-# Debian keeps system users on purge; this machine had none before the test.
-[ $had_user -eq 0 ] && deluser --system --quiet walloff >/dev/null 2>&1
+# Debian keeps system users on purge; this machine had none before the
+# test, so remove it again (best effort: userdel refuses while a process
+# runs as walloff, e.g. a cell another user started meanwhile).
+if [ $had_user -eq 0 ]; then
+	deluser --system --quiet walloff >/dev/null 2>&1
+	delgroup --system --quiet walloff >/dev/null 2>&1
+fi
 
 [ -z "${1:-}" ] && rm -rf "$WORK"
 finish
