@@ -70,7 +70,11 @@ def count_tap(path):
     failures = []
     plan = None
     seen = 0
-    with open(path) as f:
+    try:
+        f = open(path)
+    except OSError as ex:
+        return 0, 1, [f"{path}: {ex.strerror}"]
+    with f:
         for line in f:
             line = line.strip()
             m = re.match(r"^1\.\.(\d+)", line)
