@@ -9,6 +9,12 @@
  * retry the tail, because another process may have appended in between and a
  * retried tail would corrupt both lines; the torn part is truncated away. The caller decides what an audit
  * failure means (for the supervisor: stop the cell).
+ *
+ * A record written in full is then copied to the systemd journal when there
+ * is one (journal.c), from this one write path, so every walloff process's
+ * records reach it. The copy is best effort: its socket is opened when the
+ * log is, never blocks, and its failures are ignored; the file is the
+ * source of truth.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,10 +27,12 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "journal.h"
 
 struct audit {
 	int fd;
 	char cell[64];
+	struct journal journal;	/* fd -1: no journal */
 };
 
 void audit_timestamp(char *buf, size_t len)
@@ -60,6 +68,9 @@ struct audit *audit_fdopen(int fd, const char *cell, struct err *e)
 	}
 	a->fd = fd;
 	snprintf(a->cell, sizeof(a->cell), "%s", cell ? cell : "");
+	if (journal_open(&a->journal, NULL)) {
+		/* no copy in the journal; the file is what counts */
+	}
 	return a;
 }
 
@@ -135,6 +146,9 @@ int audit_log(struct audit *a, const char *event, json_t *details)
 		}
 		ret = -ENOSPC;
 	}
+	if (!ret)
+		journal_send(&a->journal, a->cell, event,
+			     json_object_get(rec, "details"));
 out:
 	free(line);
 	json_decref(rec);
@@ -160,5 +174,6 @@ void audit_close(struct audit *a)
 	if (!a)
 		return;
 	close(a->fd);
+	journal_close(&a->journal);
 	free(a);
 }

@@ -8,6 +8,10 @@
  * supervisor and its helper processes (which inherit the descriptor, never
  * the path) can share one log without interleaving lines.
  *
+ * Each record written is also sent to the systemd journal when there is one
+ * (journal.h: CELL=, EVENT= and the details as fields); that copy is best
+ * effort and never makes audit_log() fail.
+ *
  * A record that cannot be written (disk full, I/O error) is reported to the
  * caller: an unaudited cell must stop, so callers treat failure as fatal.
  */

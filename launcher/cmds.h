@@ -34,5 +34,6 @@ int cmd_image(int argc, char *argv[]);		/* cmd_image.c */
 int cmd_destroy(int argc, char *argv[]);	/* cmd_destroy.c */
 int cmd_snapshot(int argc, char *argv[]);	/* cmd_snapshot.c */
 int cmd_export(int argc, char *argv[]);		/* cmd_export.c: --libvirt */
+int cmd_unit(int argc, char *argv[]);		/* cmd_unit.c (systemd) */
 
 #endif /* WALLOFF_CMDS_H */

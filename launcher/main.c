@@ -36,6 +36,7 @@ static const struct subcommand {
 	{ "destroy", cmd_destroy, "crypto-erase a cell's disk and state" },
 	{ "snapshot", cmd_snapshot, "disk snapshots of a stopped persistent cell" },
 	{ "export",  cmd_export,  "a cell as libvirt domain + nwfilter XML (--libvirt)" },
+	{ "unit",    cmd_unit,    "print a systemd service unit for a profile" },
 	{ "help",    cmd_help,    "list subcommands" },
 	{ "version", cmd_version, "print the version" },
 };

@@ -19,6 +19,11 @@
  * shutdown-timeout, QEMU is told to quit, and killed if even that fails.
  * A second SIGINT skips the wait.
  *
+ * Under systemd (Type=notify) the service manager hears READY=1 only after
+ * the verification passed and `cont` succeeded, and STOPPING=1 when the
+ * stop begins (common/sdnotify.c); NOTIFY_SOCKET is taken out of the
+ * environment before any child starts.
+ *
  * QEMU never outlives us: it gets PR_SET_PDEATHSIG(SIGKILL) (spawn.c). We
  * never run unaudited: if an audit record cannot be written, QEMU is quit.
  * The supervisor reads no guest or network data: only QMP, whose replies
@@ -56,6 +61,7 @@
 #include "qmp.h"
 #include "snapctl.h"
 #include "snapmem.h"
+#include "sdnotify.h"
 #include "snapshot.h"
 #include "spawn.h"
 #include "supervisor.h"
@@ -96,6 +102,8 @@ struct sup {
 	struct snapctl ctl;	/* live snapshots: snapctl.c */
 	int mem_fd;		/* live snapshots: memory image (snapmem.c) */
 	bool mem_node;		/* ... passed to QEMU as node mem0 */
+	struct sdnotify notify;	/* systemd Type=notify; fd -1 without */
+	bool notified_stopping;
 };
 
 static const char *qemu_bin(void)
@@ -145,6 +153,28 @@ static void status(struct sup *s, const char *state)
 	if (st)
 		cell_status_write(&s->cell, st);
 	json_decref(st);
+}
+
+/* Tell systemd; a lost notification is audited, never fatal. */
+static void notify(struct sup *s, const char *msg)
+{
+	int r = sdnotify_send(&s->notify, msg);
+
+	if (r)
+		audit(s, "notify-error", json_pack("{s:s, s:s}", "message", msg,
+						   "error", strerror(-r)));
+}
+
+static void notify_stopping(struct sup *s, const char *why)
+{
+	char msg[SDNOTIFY_MSG_MAX];
+
+	if (s->notified_stopping)
+		return;
+	s->notified_stopping = true;
+	snprintf(msg, sizeof(msg), "STOPPING=1\nSTATUS=cell %s stopping: %.200s",
+		 s->p->name, why);
+	notify(s, msg);
 }
 
 static void on_qmp_event(void *opaque, const char *name, json_t *event)
@@ -213,6 +243,7 @@ static void request_stop(struct sup *s, const char *why)
 	    s->p->name, why, s->p->shutdown_timeout_s);
 	s->phase = PH_POWERDOWN;
 	status(s, "stopping");
+	notify_stopping(s, why);
 	arm(s, s->p->shutdown_timeout_s);
 	if (qmp_execute(s->qmp, "system_powerdown", NULL, 2000, NULL, &e)) {
 		audit(s, "error", json_pack("{s:s}", "error", e.msg));
@@ -731,7 +762,8 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 	struct sup sup = { .p = p, .qemu = -1, .sfd = -1, .tfd = -1,
 			    .helper_log = -1, .nft.tap_fd = -1,
 			    .ctl = { .lfd = -1, .cfd = -1, .tfd = -1 },
-			    .mem_fd = -1 };
+			    .mem_fd = -1,
+			    .notify.fd = -1 };
 	struct sup *s = &sup;
 	char path[PATH_MAX], overlay[PATH_MAX], logpath[PATH_MAX];
 	char digest[65], pdigest[65] = "", tail[300];
@@ -751,6 +783,10 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 
 	err_clear(&e);
 	s->started = time(NULL);
+	/* First: NOTIFY_SOCKET leaves the environment before any child. */
+	if (sdnotify_open(&s->notify, &e))
+		say("%s: systemd will not hear that the cell is ready", e.msg);
+	err_clear(&e);
 	if (sodium_init() < 0) {
 		say("libsodium failed to initialise");
 		return RUN_ERROR;
@@ -1015,11 +1051,20 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 	}
 	start_snapctl(s);
 	status(s, "running");
+	if (!s->stop_requested) {
+		char msg[SDNOTIFY_MSG_MAX];
+
+		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=cell %s running, "
+			 "device model verified (%s)", p->name,
+			 s->kvm ? "kvm" : "tcg");
+		notify(s, msg);
+	}
 	say("cell %s is running (serial: walloff serial %s; stop: walloff stop %s or Ctrl-C)",
 	    p->name, p->name, p->name);
 
 	s->phase = PH_RUNNING;
 	st = loop(s);
+	notify_stopping(s, "QEMU exited");
 	ret = exit_code(s, st, &reason);
 	audit(s, "qemu-exited", json_pack("{s:i, s:i, s:s}", "status",
 					  WIFEXITED(st) ? WEXITSTATUS(st) : -1,
@@ -1076,6 +1121,7 @@ out:
 		close(s->sfd);
 	if (s->tfd >= 0)
 		close(s->tfd);
+	sdnotify_close(&s->notify);
 	free(quar);	/* images: dormancy.c */
 	return ret;
 }

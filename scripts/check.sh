@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds walloff twice (plain with -Werror, and ASan+UBSan), runs the whole
-# suite in both and prints one honest count: "N passed, N failed".
+# suite in both, builds, installs and purges the Debian package
+# (scripts/deb-test.sh), and prints one honest count: "N passed, N failed".
 set -uo pipefail
 BUILD=${1:-build}
 ASAN=${2:-build-asan}
@@ -22,6 +23,10 @@ meson test -C "$BUILD" --print-errorlogs --num-processes 2 || rc=1
 # test guest and QEMU (no walloff code), and already ran in the plain build.
 meson test -C "$ASAN" --print-errorlogs --num-processes 2 --no-suite guest || rc=1
 
+# The Debian package: built from a copy of the tree, installed, run,
+# purged (scripts/deb-test.sh); its TAP lines count like the others.
+bash scripts/deb-test.sh > "$BUILD/deb-test.tap" 2> "$BUILD/deb-test.log" || rc=1
+
 python3 scripts/count-tests.py "$BUILD/meson-logs/testlog.json" \
-	"$ASAN/meson-logs/testlog.json" || rc=1
+	"$ASAN/meson-logs/testlog.json" "$BUILD/deb-test.tap" || rc=1
 exit $rc

@@ -26,6 +26,9 @@ PKGS=(
 	# walloff export --libvirt: virt-xml-validate (libvirt-clients; the RNG
 	# schemas come with libvirt0) runs xmllint (libxml2-utils)
 	libvirt-clients libxml2-utils
+	# systemd unit checks (systemd-analyze) and the Debian package test
+	# (scripts/deb-test.sh: dpkg-buildpackage, lintian, the postinst's adduser)
+	systemd debhelper dpkg-dev lintian adduser
 )
 
 if [ "$(id -u)" -ne 0 ]; then
