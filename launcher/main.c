@@ -35,7 +35,7 @@ static const struct subcommand {
 	{ "image",   cmd_image,   "import disk images; sweep folders for forgotten ones" },
 	{ "destroy", cmd_destroy, "crypto-erase a cell's disk and state" },
 	{ "snapshot", cmd_snapshot, "disk snapshots of a stopped persistent cell" },
-	{ "export",  cmd_export,  "a cell as libvirt domain + nwfilter XML (--libvirt)" },
+	{ "export",  cmd_export,  "a cell as libvirt domain and nwfilter XML" },
 	{ "unit",    cmd_unit,    "print a systemd service unit for a profile" },
 	{ "help",    cmd_help,    "list subcommands" },
 	{ "version", cmd_version, "print the version" },
