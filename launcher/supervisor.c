@@ -47,6 +47,7 @@
 #include "client.h"
 #include "config.h"
 #include "disk.h"
+#include "diskwatch.h"
 #include "dormancy.h"
 #include "helpers.h"
 #include "hex.h"
@@ -91,6 +92,7 @@ struct sup {
 	char accel_why[200];
 	bool kvm;
 	struct nft_net nft;	/* nft mode hook: tap + table (nft_net.c) */
+	struct diskwatch dw;	/* diskfull: paused on a disk error */
 };
 
 static const char *qemu_bin(void)
@@ -137,10 +139,17 @@ static void status(struct sup *s, const char *state)
 			       "profile", s->p->path, "accel",
 			       s->kvm ? "kvm" : "tcg");
 
+	if (st && s->dw.state != DISKWATCH_OK)	/* diskfull: why paused */
+		json_object_set_new(st, "reason", json_string(
+			s->dw.state == DISKWATCH_FULL ?
+			"disk full: waiting for free space" :
+			"disk I/O error: stop the cell and check the disk"));
 	if (st)
 		cell_status_write(&s->cell, st);
 	json_decref(st);
 }
+
+static void disk_io_error(struct sup *s, json_t *data);
 
 static void on_qmp_event(void *opaque, const char *name, json_t *event)
 {
@@ -150,6 +159,8 @@ static void on_qmp_event(void *opaque, const char *name, json_t *event)
 		s->guest_shutdown = true;
 	audit(s, "qmp-event", json_pack("{s:s, s:O*}", "event", name, "data",
 					json_object_get(event, "data")));
+	if (!strcmp(name, "BLOCK_IO_ERROR"))	/* diskfull */
+		disk_io_error(s, json_object_get(event, "data"));
 }
 
 static int query(void *ctx, const char *cmd, json_t *args, json_t **ret,
@@ -199,6 +210,17 @@ static void request_stop(struct sup *s, const char *why)
 	}
 	if (s->phase != PH_RUNNING)
 		return;
+	if (s->dw.state != DISKWATCH_OK) {
+		/* diskfull: a paused guest cannot see the power button. */
+		s->stop_requested = true;
+		audit(s, "stop-requested", json_pack("{s:s, s:s}", "by", why,
+						     "paused", "disk"));
+		say("stopping %s: the guest is paused on a disk error, "
+		    "quitting QEMU (%s)", s->p->name, why);
+		status(s, "stopping");
+		quit_qemu(s, "stop while paused on a disk error");
+		return;
+	}
 	s->stop_requested = true;
 	audit(s, "stop-requested", json_pack("{s:s, s:i}", "by", why,
 					     "timeout_s",
@@ -249,6 +271,95 @@ static void helper_died(struct sup *s, pid_t w, int st)
 
 static void reload_keys(struct sup *s, bool force);
 
+/*
+ * diskfull: QEMU paused the guest on a failed disk request (werror/rerror
+ * = stop, diskwatch.c). A full disk waits for free space (disk_tick());
+ * any other error keeps the guest paused until someone stops the cell.
+ */
+static void disk_io_error(struct sup *s, json_t *data)
+{
+	enum diskwatch_verdict v = diskwatch_event(&s->dw, data);
+	uint64_t avail = 0;
+	struct err e;
+
+	if (v == DISKWATCH_IGNORE)
+		return;
+	if (v == DISKWATCH_NEW_FULL) {
+		diskwatch_free(&s->dw, &avail, &e);
+		audit(s, "disk.full", json_pack(
+			"{s:s, s:s, s:s, s:I, s:I}", "device", "disk0", "node",
+			s->dw.node, "operation", s->dw.operation, "free_bytes",
+			(json_int_t)avail, "resume_at_bytes",
+			(json_int_t)DISKWATCH_RESUME_FREE));
+		say("disk full: guest paused; it resumes when the overlay's "
+		    "filesystem has %llu MiB free (now %llu KiB)",
+		    DISKWATCH_RESUME_FREE >> 20,
+		    (unsigned long long)avail >> 10);
+		status(s, "paused");
+		return;
+	}
+	audit(s, "disk.error", json_pack(
+		"{s:s, s:s*, s:s*, s:s*, s:s}", "device", "disk0", "node",
+		json_string_value(json_object_get(data, "node-name")),
+		"operation", json_string_value(json_object_get(data, "operation")),
+		"reason", json_string_value(json_object_get(data, "reason")),
+		"action", v == DISKWATCH_NEW_ERROR ? "paused" : "reported"));
+	if (v == DISKWATCH_NEW_ERROR) {
+		say("disk I/O error (%s): guest paused; `walloff stop %s` "
+		    "when done", s->dw.reason, s->p->name);
+		status(s, "paused");
+	}
+}
+
+/* diskfull: paused on ENOSPC; resume once enough space is free. */
+static void disk_tick(struct sup *s)
+{
+	const char *vm;
+	json_t *ret = NULL;
+	uint64_t avail;
+	long long now = diskwatch_now_ms();
+	struct err e;
+
+	if (s->phase != PH_RUNNING || !diskwatch_due(&s->dw, now))
+		return;
+	if (diskwatch_free(&s->dw, &avail, &e) ||
+	    avail < DISKWATCH_RESUME_FREE)
+		return;
+	/* Continue only a VM that QEMU stopped for the I/O error. */
+	if (qmp_execute(s->qmp, "query-status", NULL, QMP_COMMAND_TIMEOUT_MS,
+			&ret, &e))
+		goto fail;
+	vm = json_string_value(json_object_get(ret, "status"));
+	if (!vm || (strcmp(vm, "io-error") && strcmp(vm, "running"))) {
+		err_set(&e, EPROTO, "unexpected VM status %s", vm ? vm : "?");
+		goto fail;
+	}
+	/* "running": someone continued it over QMP already. */
+	if (strcmp(vm, "running") &&
+	    qmp_execute(s->qmp, "cont", NULL, QMP_COMMAND_TIMEOUT_MS, NULL, &e))
+		goto fail;
+	audit(s, "disk.resumed", json_pack("{s:s, s:I, s:I, s:s}", "device",
+					   "disk0", "free_bytes",
+					   (json_int_t)avail, "paused_s",
+					   (json_int_t)(now - s->dw.paused_ms) /
+					   1000, "by", strcmp(vm, "running") ?
+					   "walloff" : "qmp"));
+	diskwatch_resumed(&s->dw);
+	diskwatch_reserve(audit_fd(s->audit));
+	say("disk space available again (%llu MiB free): guest resumed",
+	    (unsigned long long)avail >> 20);
+	status(s, "running");
+	json_decref(ret);
+	return;
+fail:
+	/* Stays paused, tried again later: never run without knowing. */
+	audit(s, "disk.error", json_pack("{s:s, s:s, s:s}", "device", "disk0",
+					 "action", "resume-failed", "reason",
+					 e.msg));
+	s->dw.next_ms = now + DISKWATCH_RETRY_MS;
+	json_decref(ret);
+}
+
 /* The main loop; returns when QEMU has exited. */
 static int loop(struct sup *s)
 {
@@ -268,11 +379,13 @@ static int loop(struct sup *s)
 		pfd[1] = (struct pollfd){ .fd = s->tfd, .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = qmp_open ? qmp_fd(s->qmp) : -1,
 					  .events = POLLIN };
-		n = poll(pfd, 3, s->console ? CONSOLE_KEYS_POLL_MS : -1);
+		n = poll(pfd, 3, diskwatch_timeout(&s->dw, s->console ?
+						   CONSOLE_KEYS_POLL_MS : -1));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
+		disk_tick(s);	/* diskfull: checks its own interval */
 		if (n == 0) {
 			reload_keys(s, false);
 			continue;
@@ -675,7 +788,8 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 		   const char *fails)
 {
 	struct sup sup = { .p = p, .qemu = -1, .sfd = -1, .tfd = -1,
-			    .helper_log = -1, .nft.tap_fd = -1 };
+			    .helper_log = -1, .nft.tap_fd = -1,
+			    .dw.fd = -1 };
 	struct sup *s = &sup;
 	char path[PATH_MAX], overlay[PATH_MAX], logpath[PATH_MAX];
 	char digest[65], pdigest[65] = "", tail[300];
@@ -719,6 +833,8 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 		say("%s", e.msg);
 		goto out;
 	}
+	/* diskfull: room for records when the disk fills (diskwatch.h) */
+	diskwatch_reserve(audit_fd(s->audit));
 	if (setup_signals(s)) {
 		say("signals: %s", strerror(errno));
 		goto out;
@@ -897,6 +1013,9 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 						   (int)s->qemu, "argv", a,
 						   "unprivileged", drop > 0));
 	}
+	/* diskfull: our own descriptor of the overlay, for fstatvfs() */
+	if (p->has_disk)
+		diskwatch_init(&s->dw, fcntl(ovl_fd, F_DUPFD_CLOEXEC, 3));
 	close(base_fd);
 	close(ovl_fd);
 	base_fd = ovl_fd = -1;
@@ -1008,5 +1127,6 @@ out:
 	if (s->tfd >= 0)
 		close(s->tfd);
 	free(quar);	/* images: dormancy.c */
+	diskwatch_close(&s->dw);	/* diskfull */
 	return ret;
 }
