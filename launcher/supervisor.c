@@ -93,6 +93,7 @@ struct sup {
 	bool kvm;
 	struct nft_net nft;	/* nft mode hook: tap + table (nft_net.c) */
 	struct diskwatch dw;	/* diskfull: paused on a disk error */
+	char notice[CONSOLE_NOTICE_MAX + 1];	/* console NOTICE, or "" */
 };
 
 static const char *qemu_bin(void)
@@ -751,6 +752,10 @@ static int start_console(struct sup *s, bool drop, uid_t uid, gid_t gid,
 	strv_pushf(&a, "%u", p->max_sessions);
 	strv_push(&a, "--idle-timeout");
 	strv_pushf(&a, "%u", p->idle_timeout_s);
+	if (s->notice[0]) {	/* quarantine: users are told (dormancy.c) */
+		strv_push(&a, "--notice");
+		strv_push(&a, s->notice);
+	}
 	kfd = (struct spawn_fd){ kp[0], HELPER_FD_READY + 1 };
 	pid = helper_start(&a, audit_fd(s->audit), &kfd, 1, drop, uid, gid,
 			   s->helper_log, e);
@@ -759,10 +764,12 @@ static int start_console(struct sup *s, bool drop, uid_t uid, gid_t gid,
 	if (pid < 0)
 		return (int)pid;
 	s->console = pid;
-	audit(s, "console-started", json_pack("{s:i, s:i, s:s, s:b}", "pid",
-					      (int)pid, "port", (int)p->listen_port,
-					      "server_key", fpr, "key_created",
-					      created));
+	audit(s, "console-started", json_pack("{s:i, s:i, s:s, s:b, s:s*}",
+					      "pid", (int)pid, "port",
+					      (int)p->listen_port, "server_key",
+					      fpr, "key_created", created,
+					      "notice", s->notice[0] ?
+					      s->notice : NULL));
 	say("console: encrypted proxy on port %u, server key %s", p->listen_port,
 	    fpr);
 	return 0;
@@ -894,8 +901,10 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 	if (dormancy_start(&s->cell, p, s->audit, digest, pdigest, &dv, &quar,
 			   &ret))
 		goto out;
-	if (quar)
+	if (quar) {
 		s->p = p = quar;
+		dormancy_notice(&s->cell, &dv, s->notice, sizeof(s->notice));
+	}
 
 	if (accel_resolve(p->accel, &s->kvm, s->accel_why,
 			  sizeof(s->accel_why), &e)) {
