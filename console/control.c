@@ -128,7 +128,11 @@ int control_notice_check(const uint8_t *d, size_t n)
 			return -EILSEQ;
 		for (k = 1; k <= more; k++) {
 			c = d[i + k];
-			if (c < (k == 1 ? lo : 0x80) || c > (k == 1 ? hi : 0xbf))
+			if (k > 1) {
+				lo = 0x80;
+				hi = 0xbf;
+			}
+			if (c < lo || c > hi)
 				return -EILSEQ;
 			cp = cp << 6 | (c & 0x3f);
 		}

@@ -91,7 +91,8 @@ enum diskwatch_verdict diskwatch_event(struct diskwatch *w, json_t *data)
 	copy_text(w->node, sizeof(w->node), json_object_get(data, "node-name"));
 	copy_text(w->operation, sizeof(w->operation),
 		  json_object_get(data, "operation"));
-	copy_text(w->reason, sizeof(w->reason), json_object_get(data, "reason"));
+	copy_text(w->reason, sizeof(w->reason),
+		  json_object_get(data, "reason"));
 	w->paused_ms = diskwatch_now_ms();
 	w->next_ms = w->paused_ms;
 	if (json_is_true(nospace)) {

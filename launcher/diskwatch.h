@@ -44,7 +44,7 @@
 
 enum diskwatch_state {
 	DISKWATCH_OK,		/* no disk error, or resumed */
-	DISKWATCH_FULL,		/* paused: ENOSPC, resumed when space is free */
+	DISKWATCH_FULL,		/* paused: ENOSPC, resumes given space */
 	DISKWATCH_ERROR,	/* paused: another I/O error, stays paused */
 };
 
@@ -58,7 +58,7 @@ enum diskwatch_verdict {
 };
 
 struct diskwatch {
-	int fd;			/* the overlay (ours, not QEMU's), or -1 */
+	int fd;			/* the overlay (our own fd), or -1 */
 	enum diskwatch_state state;
 	char node[DISKWATCH_NODE_MAX];		/* from the event */
 	char operation[8];			/* "read" or "write" */

@@ -297,6 +297,7 @@ void dormancy_notice(const struct cell *c, const struct dormancy *d,
 		 "%s)", c->name, d->reason, c->name);
 	/* the reason may come from an edited state file */
 	for (i = 0; out[i]; i++)
-		if ((unsigned char)out[i] < 0x20 || (unsigned char)out[i] >= 0x7f)
+		if ((unsigned char)out[i] < 0x20 ||
+		    (unsigned char)out[i] >= 0x7f)
 			out[i] = '?';
 }

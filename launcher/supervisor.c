@@ -17,7 +17,10 @@
  * audit log. SIGINT/SIGTERM (also what `walloff stop` sends) press the ACPI
  * power button; if the guest has not powered off within the profile's
  * shutdown-timeout, QEMU is told to quit, and killed if even that fails.
- * A second SIGINT skips the wait.
+ * A second SIGINT skips the wait. A guest that QEMU paused on a failed
+ * disk request (BLOCK_IO_ERROR) is resumed once a full overlay filesystem
+ * has room again, polled from this loop's timeout; any other disk error
+ * keeps it paused, and a stop request then quits QEMU (diskwatch.c).
  *
  * QEMU never outlives us: it gets PR_SET_PDEATHSIG(SIGKILL) (spawn.c). We
  * never run unaudited: if an audit record cannot be written, QEMU is quit.
@@ -302,7 +305,8 @@ static void disk_io_error(struct sup *s, json_t *data)
 	audit(s, "disk.error", json_pack(
 		"{s:s, s:s*, s:s*, s:s*, s:s}", "device", "disk0", "node",
 		json_string_value(json_object_get(data, "node-name")),
-		"operation", json_string_value(json_object_get(data, "operation")),
+		"operation",
+		json_string_value(json_object_get(data, "operation")),
 		"reason", json_string_value(json_object_get(data, "reason")),
 		"action", v == DISKWATCH_NEW_ERROR ? "paused" : "reported"));
 	if (v == DISKWATCH_NEW_ERROR) {

@@ -44,8 +44,9 @@ static void test_hello_roundtrip(void **state)
 		assert_int_equal(notices, k);
 		assert_int_equal(info.n_notices, 0);
 	}
-	assert_int_equal(control_hello_format(text, sizeof(text), 1, "c", "view",
-					      CONSOLE_NOTICES_MAX + 1), -EINVAL);
+	assert_int_equal(control_hello_format(text, sizeof(text), 1, "c",
+					      "view", CONSOLE_NOTICES_MAX + 1),
+			 -EINVAL);
 	assert_int_equal(control_hello_format(text, 8, 1, "c", "view", 0),
 			 -ENOSPC);
 }
@@ -111,13 +112,13 @@ static void test_notice_hostile(void **state)
 		"\xed\xa0\x80", "\xed\xbf\xbf",	/* surrogates */
 		"\xf4\x90\x80\x80", "\xf5\x80\x80\x80", /* > U+10FFFF */
 		"\xf8\x88\x80\x80\x80", "\xff", "\xfe",
-		"\x80", "\xbf",			/* lone continuation bytes */
+		"\x80", "\xbf",			/* lone continuations */
 		"\xc3", "ab\xe2\x82", "\xf0\x9f\x94", /* truncated */
-		"\xc3\x28", "\xe2\x28\xa1", "\xe2\x82\x28", /* bad continuation */
+		"\xc3\x28", "\xe2\x28\xa1", "\xe2\x82\x28", /* bad 2nd/3rd */
 		"\xe2\x80\xae" "evil",		/* RLO */
 		"\xe2\x80\xaa", "\xe2\x80\xab", "\xe2\x80\xac", "\xe2\x80\xad",
 		"\xe2\x81\xa6", "\xe2\x81\xa7", "\xe2\x81\xa8", "\xe2\x81\xa9",
-		"\xe2\x80\xa8", "\xe2\x80\xa9",	/* line/paragraph separators */
+		"\xe2\x80\xa8", "\xe2\x80\xa9",	/* LS, PS */
 	};
 	char big[CONSOLE_NOTICE_MAX + 2];
 	unsigned i;

@@ -81,7 +81,8 @@ static void test_other_error_stays_paused(void **state)
 	assert_int_equal(w.state, DISKWATCH_ERROR);
 	/* nospace missing: not a full disk */
 	diskwatch_init(&w, -1);
-	assert_int_equal(feed(&w, "{\"action\":\"stop\"}"), DISKWATCH_NEW_ERROR);
+	assert_int_equal(feed(&w, "{\"action\":\"stop\"}"),
+			 DISKWATCH_NEW_ERROR);
 	/* nospace must be the JSON true, not a truthy string */
 	diskwatch_init(&w, -1);
 	assert_int_equal(feed(&w, "{\"action\":\"stop\",\"nospace\":\"true\"}"),
