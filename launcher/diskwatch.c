@@ -19,10 +19,11 @@
  * Only the first error of a pause counts: the other requests in flight
  * fail too and report the same thing.
  *
- * The audit log usually lives on the same filesystem, and a cell whose
- * audit log cannot be written stops. diskwatch_reserve() keeps some space
- * allocated past the log's end, so the disk.full record and what follows
- * fit even on a completely full filesystem.
+ * The audit log lives on the same filesystem, and a cell whose audit log
+ * cannot be written stops. So some space is set aside in an unnamed file
+ * (diskwatch_reserve()) and released when QEMU reports ENOSPC, before the
+ * first record about it is written (diskwatch_release()); any other way
+ * the filesystem fills keeps the rule: no audit, no cell.
  *
  * Event data comes from QEMU, which we do not trust: strings are bounded
  * and reduced to printable ASCII, and an event without the members we
@@ -50,6 +51,7 @@ void diskwatch_init(struct diskwatch *w, int fd)
 {
 	memset(w, 0, sizeof(*w));
 	w->fd = fd;
+	w->reserve_fd = -1;
 	w->state = DISKWATCH_OK;
 }
 
@@ -57,7 +59,9 @@ void diskwatch_close(struct diskwatch *w)
 {
 	if (w->fd >= 0)
 		close(w->fd);
-	w->fd = -1;
+	if (w->reserve_fd >= 0)
+		close(w->reserve_fd);
+	w->fd = w->reserve_fd = -1;
 }
 
 /* Bounded, printable copy of an optional string member. */
@@ -140,14 +144,30 @@ void diskwatch_resumed(struct diskwatch *w)
 	w->node[0] = w->operation[0] = w->reason[0] = '\0';
 }
 
-int diskwatch_reserve(int fd)
+long diskwatch_reserve(struct diskwatch *w, const char *dir)
 {
-	struct stat st;
+	struct statvfs sv;
+	off_t len;
 
-	if (fstat(fd, &st))
+	if (w->reserve_fd < 0)
+		w->reserve_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (w->reserve_fd < 0)
 		return -errno;
-	if (fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size,
-		      DISKWATCH_AUDIT_RESERVE))
+	if (fstatvfs(w->reserve_fd, &sv))
 		return -errno;
-	return 0;
+	len = (off_t)((uint64_t)sv.f_bavail * sv.f_frsize /
+		      DISKWATCH_RESERVE_SHARE);
+	if (len > DISKWATCH_AUDIT_RESERVE)
+		len = DISKWATCH_AUDIT_RESERVE;
+	if (ftruncate(w->reserve_fd, 0) ||
+	    (len && fallocate(w->reserve_fd, 0, 0, len)))
+		return -errno;
+	return (long)len;
+}
+
+void diskwatch_release(struct diskwatch *w)
+{
+	if (w->reserve_fd >= 0 && ftruncate(w->reserve_fd, 0)) {
+		/* nothing to give back */
+	}
 }

@@ -31,13 +31,16 @@
  * tried again this much later, so a stuck QEMU does not flood the log. */
 #define DISKWATCH_RETRY_MS	30000
 /*
- * Space kept allocated (fallocate KEEP_SIZE) past the end of the audit
- * log, which usually shares the overlay's filesystem: when the guest
- * fills it, the disk.full record and the records that follow still have
- * room, instead of the unwritable log stopping the cell. About 4000
- * records; renewed at start and at every resume.
+ * Space set aside in the state folder (an unnamed O_TMPFILE, so nothing is
+ * left behind) and given back the moment QEMU reports ENOSPC: the audit
+ * log shares that filesystem, and without room for the BLOCK_IO_ERROR,
+ * disk.full and STOP records the unwritable log would stop the cell.
+ * 1 MiB is thousands of records; on a small filesystem at most 1/16 of
+ * the free space, so the reserve never starves the cell itself. Taken
+ * again at every resume.
  */
 #define DISKWATCH_AUDIT_RESERVE	(1 << 20)
+#define DISKWATCH_RESERVE_SHARE	16
 /* Longest QEMU node name (block.h: 31) and error text we keep. */
 #define DISKWATCH_NODE_MAX	32
 #define DISKWATCH_TEXT_MAX	128
@@ -59,6 +62,7 @@ enum diskwatch_verdict {
 
 struct diskwatch {
 	int fd;			/* the overlay (our own fd), or -1 */
+	int reserve_fd;		/* the audit reserve, or -1 */
 	enum diskwatch_state state;
 	char node[DISKWATCH_NODE_MAX];		/* from the event */
 	char operation[8];			/* "read" or "write" */
@@ -76,7 +80,7 @@ struct diskwatch {
 void diskwatch_init(struct diskwatch *w, int fd);
 
 /**
- * diskwatch_close() - release the overlay descriptor
+ * diskwatch_close() - release the overlay descriptor and the reserve
  * @w:		watcher
  */
 void diskwatch_close(struct diskwatch *w);
@@ -132,15 +136,24 @@ int diskwatch_timeout(const struct diskwatch *w, int other);
 void diskwatch_resumed(struct diskwatch *w);
 
 /**
- * diskwatch_reserve() - keep DISKWATCH_AUDIT_RESERVE bytes allocated past
- * the end of a file (the audit log), without changing its size
- * @fd:		file, open for writing
+ * diskwatch_reserve() - set space aside for the audit records of a full
+ * disk: DISKWATCH_AUDIT_RESERVE bytes, at most 1/DISKWATCH_RESERVE_SHARE
+ * of the free space
+ * @w:		watcher
+ * @dir:	the folder whose filesystem holds the audit log
  *
- * Best effort: filesystems without fallocate() simply get no reserve.
+ * Best effort: without O_TMPFILE or fallocate() there is no reserve.
  *
- * Return: 0 or -errno
+ * Return: bytes set aside, or -errno
  */
-int diskwatch_reserve(int fd);
+long diskwatch_reserve(struct diskwatch *w, const char *dir);
+
+/**
+ * diskwatch_release() - give the reserve back to the filesystem (QEMU is
+ * paused on ENOSPC: the audit records need it now)
+ * @w:		watcher
+ */
+void diskwatch_release(struct diskwatch *w);
 
 /**
  * diskwatch_now_ms() - CLOCK_MONOTONIC in milliseconds

@@ -161,6 +161,8 @@ static void on_qmp_event(void *opaque, const char *name, json_t *event)
 
 	if (!strcmp(name, "SHUTDOWN"))
 		s->guest_shutdown = true;
+	if (!strcmp(name, "BLOCK_IO_ERROR"))	/* diskfull: room to audit */
+		diskwatch_release(&s->dw);
 	audit(s, "qmp-event", json_pack("{s:s, s:O*}", "event", name, "data",
 					json_object_get(event, "data")));
 	if (!strcmp(name, "BLOCK_IO_ERROR"))	/* diskfull */
@@ -350,7 +352,7 @@ static void disk_tick(struct sup *s)
 					   1000, "by", strcmp(vm, "running") ?
 					   "walloff" : "qmp"));
 	diskwatch_resumed(&s->dw);
-	diskwatch_reserve(audit_fd(s->audit));
+	diskwatch_reserve(&s->dw, s->cell.state_dir);
 	say("disk space available again (%llu MiB free): guest resumed",
 	    (unsigned long long)avail >> 20);
 	status(s, "running");
@@ -844,8 +846,6 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 		say("%s", e.msg);
 		goto out;
 	}
-	/* diskfull: room for records when the disk fills (diskwatch.h) */
-	diskwatch_reserve(audit_fd(s->audit));
 	if (setup_signals(s)) {
 		say("signals: %s", strerror(errno));
 		goto out;
@@ -1027,8 +1027,10 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 						   "unprivileged", drop > 0));
 	}
 	/* diskfull: our own descriptor of the overlay, for fstatvfs() */
-	if (p->has_disk)
+	if (p->has_disk) {
 		diskwatch_init(&s->dw, fcntl(ovl_fd, F_DUPFD_CLOEXEC, 3));
+		diskwatch_reserve(&s->dw, s->cell.state_dir);
+	}
 	close(base_fd);
 	close(ovl_fd);
 	base_fd = ovl_fd = -1;

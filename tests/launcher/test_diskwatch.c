@@ -141,6 +141,7 @@ static void test_free_and_reserve(void **state)
 	struct stat st;
 	uint64_t n;
 	struct err e;
+	long r;
 	int fd = mkstemp(path);
 
 	assert_true(fd >= 0);
@@ -151,15 +152,24 @@ static void test_free_and_reserve(void **state)
 	diskwatch_init(&w, dup(fd));
 	assert_int_equal(diskwatch_free(&w, &n, &e), 0);
 	assert_true(n > 0);
+	/* the reserve: an unnamed file, at most 1 MiB and 1/16 of the free
+	 * space, given back on release and taken again */
+	r = diskwatch_reserve(&w, "/tmp");
+	assert_true(r > 0 && r <= DISKWATCH_AUDIT_RESERVE &&
+		    (uint64_t)r <= n / DISKWATCH_RESERVE_SHARE + 1);
+	assert_true(w.reserve_fd >= 0);
+	assert_int_equal(fstat(w.reserve_fd, &st), 0);
+	assert_int_equal(st.st_size, r);
+	assert_int_equal(st.st_nlink, 0);
+	diskwatch_release(&w);
+	assert_int_equal(fstat(w.reserve_fd, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(diskwatch_reserve(&w, "/tmp"), r);
 	diskwatch_close(&w);
 	assert_int_equal(w.fd, -1);
-	/* the reserve is allocated past the end: the size does not change */
-	if (diskwatch_reserve(fd) == 0) {
-		assert_int_equal(fstat(fd, &st), 0);
-		assert_int_equal(st.st_size, 2);
-		assert_true((uint64_t)st.st_blocks * 512 >=
-			    DISKWATCH_AUDIT_RESERVE);
-	}
+	assert_int_equal(w.reserve_fd, -1);
+	assert_true(diskwatch_reserve(&w, "/nonexistent-dir") < 0);
+	diskwatch_close(&w);
 	close(fd);
 }
 
