@@ -802,7 +802,7 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 {
 	struct sup sup = { .p = p, .qemu = -1, .sfd = -1, .tfd = -1,
 			    .helper_log = -1, .nft.tap_fd = -1,
-			    .dw.fd = -1 };
+			    .dw.fd = -1, .dw.reserve_fd = -1 };
 	struct sup *s = &sup;
 	char path[PATH_MAX], overlay[PATH_MAX], logpath[PATH_MAX];
 	char digest[65], pdigest[65] = "", tail[300];
