@@ -8,7 +8,8 @@
  * caller pinned one, compared in constant time before we reveal our own
  * identity in message 3 (a wrong server never learns who tried to log
  * in). Then the server speaks first: HELLO (version, cell, role) or CLOSE
- * with a reason such as "key not authorized".
+ * with a reason such as "key not authorized"; then the NOTICE messages
+ * HELLO announced, checked (control.c) before anyone prints them.
  *
  * Received frames are reassembled in a fixed reader and decrypted in
  * place; sends are sealed in place in one frame buffer. Any decryption
