@@ -8,7 +8,8 @@
  * caller pinned one, compared in constant time before we reveal our own
  * identity in message 3 (a wrong server never learns who tried to log
  * in). Then the server speaks first: HELLO (version, cell, role) or CLOSE
- * with a reason such as "key not authorized".
+ * with a reason such as "key not authorized"; then the NOTICE messages
+ * HELLO announced, checked (control.c) before anyone prints them.
  *
  * Received frames are reassembled in a fixed reader and decrypted in
  * place; sends are sealed in place in one frame buffer. Any decryption
@@ -30,6 +31,7 @@
 #include <sodium.h>
 
 #include "client.h"
+#include "control.h"
 #include "session.h"
 
 /* How long closing a channel waits for the server's confirmation. */
@@ -170,25 +172,6 @@ static int send_hs(struct console_client *c, struct noise_handshake *hs,
 	return send_all(c->fd, c->frame, (size_t)r + NOISE_FRAME_HDR, e);
 }
 
-static void parse_hello(struct console_info *info, const uint8_t *d, size_t n)
-{
-	char text[512], *line, *save = NULL;
-
-	if (n >= sizeof(text))
-		n = sizeof(text) - 1;
-	memcpy(text, d, n);
-	text[n] = '\0';
-	for (line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (!strncmp(line, "cell ", 5))
-			snprintf(info->cell, sizeof(info->cell), "%s",
-				 line + 5);
-		else if (!strncmp(line, "role ", 5))
-			snprintf(info->role, sizeof(info->role), "%s",
-				 line + 5);
-	}
-}
-
 /* Copy a peer-supplied reason into an error, printable characters only. */
 static int reason_err(struct err *e, int code, const char *what,
 		      const uint8_t *d, long n)
@@ -204,6 +187,39 @@ static int reason_err(struct err *e, int code, const char *what,
 	return err_set(e, code, "%s: %s", what, r);
 }
 
+/* The NOTICE messages HELLO announced: exactly that many, validated. */
+static int read_notices(struct console_client *c, struct console_info *info,
+			unsigned count, int timeout_ms, struct err *e)
+{
+	uint8_t *body, type, ch, *data;
+	size_t blen;
+	long n;
+	int r;
+
+	while (info->n_notices < count) {
+		r = read_frame(c, timeout_ms, e);
+		if (r <= 0)
+			return r ? r : err_set(e, ETIMEDOUT,
+					       "announced NOTICE missing");
+		body = noise_frame_body(&c->fr, &blen);
+		n = session_open(&c->rx, body, blen, &type, &ch, &data, e);
+		noise_frame_reset(&c->fr);
+		if (n < 0)
+			return (int)n;
+		if (type == SESSION_CLOSE)
+			return reason_err(e, ECONNRESET,
+					  "session closed by the console",
+					  data, n);
+		if (type != SESSION_NOTICE || ch != SESSION_CH_CONTROL ||
+		    control_notice_check(data, (size_t)n))
+			return err_set(e, EPROTO,
+				       "malformed NOTICE from the server");
+		memcpy(info->notices[info->n_notices], data, (size_t)n);
+		info->notices[info->n_notices++][n] = '\0';
+	}
+	return 0;
+}
+
 struct console_client *console_client_connect(const char *host, unsigned port,
 					      const uint8_t priv[static 32],
 					      const uint8_t *pin,
@@ -213,6 +229,7 @@ struct console_client *console_client_connect(const char *host, unsigned port,
 	struct console_client *c;
 	struct noise_handshake hs;
 	uint8_t payload[64], *body, type, ch, *data;
+	unsigned notices;
 	size_t blen;
 	long n;
 	int r;
@@ -288,8 +305,13 @@ struct console_client *console_client_connect(const char *host, unsigned port,
 		err_set(e, EPROTO, "expected HELLO from the server");
 		goto fail;
 	}
-	parse_hello(info, data, (size_t)n);
+	if (control_hello_parse(data, (size_t)n, info, &notices)) {
+		err_set(e, EPROTO, "malformed HELLO from the server");
+		goto fail;
+	}
 	noise_frame_reset(&c->fr);
+	if (read_notices(c, info, notices, timeout_ms, e))
+		goto fail;
 	return c;
 fail:
 	noise_handshake_wipe(&hs);
@@ -395,7 +417,8 @@ long console_client_recv(struct console_client *c, unsigned *ch, uint8_t *buf,
 					  chn ? "channel closed"
 					      : "session closed by the console",
 					  data, n);
-		/* HELLO again or unknown: ignore, as PROTOCOL.md says */
+		/* HELLO again, a NOTICE not announced in HELLO, or unknown:
+		 * ignore, as PROTOCOL.md says */
 	}
 }
 

@@ -95,6 +95,15 @@ bool console_key_name_ok(const char *s);
 
 struct console_client;
 
+/*
+ * NOTICE messages (PROTOCOL.md): text for the person connecting, e.g. that
+ * the cell is quarantined. A notice is a few sentences: 1024 bytes hold the
+ * quarantine notice with its longest reason (launcher/dormancy.h) and stay
+ * far below a frame. A server sends at most 4, right after HELLO.
+ */
+#define CONSOLE_NOTICE_MAX 1024
+#define CONSOLE_NOTICES_MAX 4
+
 /**
  * struct console_info - what the server told us in the control channel
  */
@@ -102,7 +111,20 @@ struct console_info {
 	char cell[64];
 	char role[16];
 	uint8_t server_pub[CONSOLE_KEY_LEN];
+	unsigned n_notices;	/* NOTICE messages received after HELLO */
+	char notices[CONSOLE_NOTICES_MAX][CONSOLE_NOTICE_MAX + 1];
 };
+
+/**
+ * console_notice_valid() - may this text be sent (and shown) as a NOTICE?
+ * @text:	NUL-terminated
+ *
+ * 1..CONSOLE_NOTICE_MAX bytes of well-formed UTF-8 on one line, without
+ * control characters or bidirectional overrides (console/control.c).
+ *
+ * Return: true if valid
+ */
+bool console_notice_valid(const char *text);
 
 /**
  * console_client_connect() - TCP connect, Noise_XX handshake, hello
@@ -111,9 +133,11 @@ struct console_info {
  * @priv:	our private key
  * @pin:	the server key we expect, or NULL to accept any (then the
  *		caller must check info->server_pub itself: trust on first use)
- * @info:	out: cell name, role, server key
+ * @info:	out: cell name, role, server key, and the NOTICE texts the
+ *		server announced in HELLO (validated, NUL-terminated)
  * @timeout_ms:	for connect + handshake
- * @e:		error; a pinned key mismatch is -EKEYREJECTED
+ * @e:		error; a pinned key mismatch is -EKEYREJECTED, a malformed
+ *		HELLO or NOTICE -EPROTO
  *
  * Return: client handle, or NULL
  */

@@ -10,6 +10,8 @@
  * a pipe) from a key file that this unprivileged process cannot read. The
  * options are a table: name, whether it takes a value, where it goes.
  * Every limit has a safe default and can be tightened from the profile.
+ * --notice is text every client gets right after HELLO (the supervisor
+ * says so when a dormant cell runs quarantined).
  */
 #include <errno.h>
 #include <limits.h>
@@ -40,7 +42,8 @@ static void usage(FILE *f)
 		"         [--ready-fd N]\n"
 		"         [--serial PATH] [--clipboard none|to-guest]\n"
 		"         [--handshake-timeout S] [--max-sessions N]\n"
-		"         [--max-handshakes N] [--rate N] [--idle-timeout S]\n");
+		"         [--max-handshakes N] [--rate N] [--idle-timeout S]\n"
+		"         [--notice TEXT]\n");
 }
 
 static int num(const char *opt, const char *v, unsigned long max,
@@ -126,6 +129,16 @@ int main(int argc, char *argv[])
 			state_dir = val;
 		else if (!strcmp(o, "--clipboard"))
 			clip = val;
+		else if (!strcmp(o, "--notice")) {
+			/* shown on users' terminals: strict (control.c) */
+			if (!console_notice_valid(val)) {
+				fprintf(stderr, "walloff-console: --notice: "
+					"1-%d bytes of printable UTF-8 on one "
+					"line\n", CONSOLE_NOTICE_MAX);
+				return 2;
+			}
+			cfg.notice = val;
+		}
 		else if (!strcmp(o, "--audit-fd")) {
 			if (num(o, val, INT_MAX, &audit_fd))
 				return 2;

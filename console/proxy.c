@@ -8,7 +8,8 @@
  *   HANDSHAKE  Noise_XX as responder (messages 1 and 3 in, 2 out), bounded
  *              by --handshake-timeout; counted against --max-handshakes.
  *   OPEN       the client's static key was found in the keys file: HELLO
- *              sent (version, cell, role); the client may OPEN the screen
+ *              sent (version, cell, role), then the --notice if there is
+ *              one (control.c); the client may OPEN the screen
  *              channel (a fresh connection to QEMU's VNC socket) and the
  *              serial channel. Counted against --max-sessions.
  *
@@ -54,6 +55,7 @@
 #include <sodium.h>
 
 #include "client.h"
+#include "control.h"
 #include "keys.h"
 #include "noise.h"
 #include "proxy.h"
@@ -561,7 +563,8 @@ static int sess_authenticate(struct sess *s)
 {
 	struct proxy *px = s->px;
 	const struct key_entry *k;
-	char hello[256];
+	char hello[CONTROL_HELLO_MAX];
+	const char *notice = px->cfg->notice;
 	int n;
 
 	console_fingerprint(s->fpr, s->hs->rs);
@@ -594,11 +597,17 @@ static int sess_authenticate(struct sess *s)
 	      json_pack("{s:s, s:s, s:s, s:s}", "key", s->key.name,
 			"fingerprint", s->fpr, "role", role_name(s->key.role),
 			"source", s->src));
-	n = snprintf(hello, sizeof(hello),
-		     "walloff-console %d\ncell %s\nrole %s\n", SESSION_VERSION,
-		     px->cfg->cell, role_name(s->key.role));
-	return sess_send(s, SESSION_HELLO, SESSION_CH_CONTROL, hello,
-			 (size_t)n);
+	n = control_hello_format(hello, sizeof(hello), SESSION_VERSION,
+				 px->cfg->cell, role_name(s->key.role),
+				 notice ? 1 : 0);
+	if (n < 0)
+		return n;
+	n = sess_send(s, SESSION_HELLO, SESSION_CH_CONTROL, hello, (size_t)n);
+	if (n || !notice)
+		return n;
+	/* announced in HELLO, so it comes right after it */
+	return sess_send(s, SESSION_NOTICE, SESSION_CH_CONTROL, notice,
+			 strlen(notice));
 }
 
 static int handshake_frame(struct sess *s, uint8_t *body, size_t blen)
@@ -1179,10 +1188,11 @@ int proxy_run(struct proxy_config *cfg, struct err *e)
 
 	console_fingerprint(fpr, cfg->pub);
 	audit(px, "console-listen",
-	      json_pack("{s:s, s:s, s:i, s:s}", "listen", cfg->listen,
+	      json_pack("{s:s, s:s, s:i, s:s, s:s*}", "listen", cfg->listen,
 			"server_fingerprint", fpr, "keys", (int)px->keys.n,
 			"clipboard",
-			cfg->clipboard_to_guest ? "to-guest" : "none"));
+			cfg->clipboard_to_guest ? "to-guest" : "none",
+			"notice", cfg->notice));
 	if (cfg->ready_fd >= 0) {
 		if (write(cfg->ready_fd, "1", 1) != 1) {
 			r = err_set(e, errno, "ready fd: %s", strerror(errno));

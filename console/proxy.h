@@ -29,6 +29,8 @@ struct proxy_config {
 	unsigned rate_burst;
 	unsigned idle_timeout_s; /* 0: never */
 	int ready_fd;		 /* -1: none */
+	const char *notice;	 /* NOTICE after every HELLO, or NULL; valid
+				  * (console_notice_valid()) */
 	struct audit *audit;
 	uint8_t priv[32], pub[32]; /* server static key */
 };

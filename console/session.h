@@ -23,6 +23,8 @@ enum session_type {
 	SESSION_OPEN = 2,  /* client -> server: open a channel */
 	SESSION_DATA = 3,  /* bytes of a channel */
 	SESSION_CLOSE = 4, /* close a channel; channel 0: the session */
+	SESSION_NOTICE = 5, /* server -> client, channel 0, right after HELLO:
+			     * text for the user (control.c) */
 };
 
 enum session_channel {

@@ -440,6 +440,10 @@ int cmd_connect(int argc, char *argv[])
 	}
 	fprintf(stderr, "walloff connect: cell %s, role %s\n", info.cell,
 		info.role);
+	/* validated by the client library: printable UTF-8, one line */
+	for (i = 0; i < (int)info.n_notices; i++)
+		fprintf(stderr, "walloff connect: NOTICE from the cell: %s\n",
+			info.notices[i]);
 	if (shot) {
 		if (console_client_screenshot(c, shot, SCREENSHOT_TIMEOUT_MS,
 					      &w, &h, &e))

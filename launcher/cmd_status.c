@@ -147,6 +147,10 @@ int cmd_status(int argc, char *argv[])
 			       up,
 			       json_string_value(json_object_get(st, "state")) ?
 			       json_string_value(json_object_get(st, "state")) : "?");
+			/* diskfull: why a cell is paused (supervisor.c) */
+			if (json_string_value(json_object_get(st, "reason")))
+				printf(" (%s)", json_string_value(
+					       json_object_get(st, "reason")));
 			if (net)
 				printf("  net: %lld allowed, %lld denied",
 				       (long long)json_integer_value(json_object_get(net, "allowed")),

@@ -21,6 +21,9 @@
  * profile's and whose date is not older than the finding (for an idle
  * cell: not older than its last start).
  *
+ * A quarantined cell also says so to every console user: the supervisor
+ * passes dormancy_notice() to walloff-console as a NOTICE (PROTOCOL.md).
+ *
  * Files are small JSON objects, read with a size cap and written
  * atomically (temporary file, fsync, rename). Tests fake the clock by
  * editing last_run in the state file.
@@ -280,4 +283,21 @@ int dormancy_start(const struct cell *c, const struct profile *p,
 			c->name, d->reason);
 		return 0;
 	}
+}
+
+void dormancy_notice(const struct cell *c, const struct dormancy *d,
+		     char *out, size_t len)
+{
+	size_t i;
+
+	if (!len)
+		return;
+	snprintf(out, len, "QUARANTINED: cell %s is stale (%s) and runs with "
+		 "no network until an admin reviews it (walloff review --ack "
+		 "%s)", c->name, d->reason, c->name);
+	/* the reason may come from an edited state file */
+	for (i = 0; out[i]; i++)
+		if ((unsigned char)out[i] < 0x20 ||
+		    (unsigned char)out[i] >= 0x7f)
+			out[i] = '?';
 }

@@ -91,4 +91,16 @@ int dormancy_start(const struct cell *c, const struct profile *p,
 		   const char *profile_sha256, struct dormancy *d,
 		   struct profile **quarantined, int *run_exit);
 
+/**
+ * dormancy_notice() - the text users see on the console of a quarantined
+ * cell (walloff-console --notice)
+ * @c:		cell
+ * @d:		the QUARANTINE verdict
+ * @out:	output; printable ASCII on one line (reason characters
+ *		outside it become '?'), cut to fit
+ * @len:	size of @out
+ */
+void dormancy_notice(const struct cell *c, const struct dormancy *d,
+		     char *out, size_t len);
+
 #endif /* WALLOFF_DORMANCY_H */

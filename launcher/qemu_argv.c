@@ -21,6 +21,9 @@
  * overlay read-write, and passes both with -add-fd; the -blockdev nodes name
  * /dev/fdset/N. So QEMU, running unprivileged, needs no access to the image
  * store or the state folder, and a file swapped after the hash is not used.
+ * The disk device has werror=stop,rerror=stop: a failed request (a full
+ * overlay filesystem above all) pauses the VM instead of reaching a legacy
+ * guest that would corrupt its filesystem; launcher/diskwatch.c resumes it.
  *
  * Injection: profile values reach this file only as enums, numbers and file
  * paths. Block devices are passed as JSON (-blockdev/-device JSON syntax,
@@ -176,13 +179,16 @@ static void add_disk(const struct profile *p, const struct qemu_plan *plan,
 		break;
 	case BUS_VIRTIO:
 		push_json(sv, "-device",
-			  json_pack("{s:s, s:s, s:s}", "driver", "virtio-blk-pci",
-				    "drive", "disk0", "id", "disk0"));
+			  json_pack("{s:s, s:s, s:s, s:s, s:s}", "driver",
+				    "virtio-blk-pci", "drive", "disk0", "id",
+				    "disk0", "werror", "stop", "rerror",
+				    "stop"));
 		return;
 	}
 	push_json(sv, "-device",
-		  json_pack("{s:s, s:s, s:s, s:s}", "driver", "ide-hd", "bus",
-			    bus, "drive", "disk0", "id", "disk0"));
+		  json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "driver",
+			    "ide-hd", "bus", bus, "drive", "disk0", "id",
+			    "disk0", "werror", "stop", "rerror", "stop"));
 }
 
 static void add_nic(const struct profile *p, const struct qemu_plan *plan,

@@ -17,7 +17,10 @@
  * audit log. SIGINT/SIGTERM (also what `walloff stop` sends) press the ACPI
  * power button; if the guest has not powered off within the profile's
  * shutdown-timeout, QEMU is told to quit, and killed if even that fails.
- * A second SIGINT skips the wait.
+ * A second SIGINT skips the wait. A guest that QEMU paused on a failed
+ * disk request (BLOCK_IO_ERROR) is resumed once a full overlay filesystem
+ * has room again, polled from this loop's timeout; any other disk error
+ * keeps it paused, and a stop request then quits QEMU (diskwatch.c).
  *
  * Under systemd (Type=notify) the service manager hears READY=1 only after
  * the verification passed and `cont` succeeded, and STOPPING=1 when the
@@ -52,6 +55,7 @@
 #include "client.h"
 #include "config.h"
 #include "disk.h"
+#include "diskwatch.h"
 #include "dormancy.h"
 #include "helpers.h"
 #include "hex.h"
@@ -104,6 +108,8 @@ struct sup {
 	bool mem_node;		/* ... passed to QEMU as node mem0 */
 	struct sdnotify notify;	/* systemd Type=notify; fd -1 without */
 	bool notified_stopping;
+	struct diskwatch dw;	/* diskfull: paused on a disk error */
+	char notice[CONSOLE_NOTICE_MAX + 1];	/* console NOTICE, or "" */
 };
 
 static const char *qemu_bin(void)
@@ -150,6 +156,11 @@ static void status(struct sup *s, const char *state)
 			       "profile", s->p->path, "accel",
 			       s->kvm ? "kvm" : "tcg");
 
+	if (st && s->dw.state != DISKWATCH_OK)	/* diskfull: why paused */
+		json_object_set_new(st, "reason", json_string(
+			s->dw.state == DISKWATCH_FULL ?
+			"disk full: waiting for free space" :
+			"disk I/O error: stop the cell and check the disk"));
 	if (st)
 		cell_status_write(&s->cell, st);
 	json_decref(st);
@@ -176,6 +187,7 @@ static void notify_stopping(struct sup *s, const char *why)
 		 s->p->name, why);
 	notify(s, msg);
 }
+static void disk_io_error(struct sup *s, json_t *data);
 
 static void on_qmp_event(void *opaque, const char *name, json_t *event)
 {
@@ -183,9 +195,13 @@ static void on_qmp_event(void *opaque, const char *name, json_t *event)
 
 	if (!strcmp(name, "SHUTDOWN"))
 		s->guest_shutdown = true;
+	if (!strcmp(name, "BLOCK_IO_ERROR"))	/* diskfull: room to audit */
+		diskwatch_release(&s->dw);
 	audit(s, "qmp-event", json_pack("{s:s, s:O*}", "event", name, "data",
 					json_object_get(event, "data")));
 	snapctl_event(&s->ctl, name, event);	/* live snapshots */
+	if (!strcmp(name, "BLOCK_IO_ERROR"))	/* diskfull */
+		disk_io_error(s, json_object_get(event, "data"));
 }
 
 static int query(void *ctx, const char *cmd, json_t *args, json_t **ret,
@@ -235,6 +251,17 @@ static void request_stop(struct sup *s, const char *why)
 	}
 	if (s->phase != PH_RUNNING)
 		return;
+	if (s->dw.state != DISKWATCH_OK) {
+		/* diskfull: a paused guest cannot see the power button. */
+		s->stop_requested = true;
+		audit(s, "stop-requested", json_pack("{s:s, s:s}", "by", why,
+						     "paused", "disk"));
+		say("stopping %s: the guest is paused on a disk error, "
+		    "quitting QEMU (%s)", s->p->name, why);
+		status(s, "stopping");
+		quit_qemu(s, "stop while paused on a disk error");
+		return;
+	}
 	s->stop_requested = true;
 	audit(s, "stop-requested", json_pack("{s:s, s:i}", "by", why,
 					     "timeout_s",
@@ -330,6 +357,93 @@ static void start_snapctl(struct sup *s)
 		s->ctl.keep = s->p->snapshot_keep;
 		s->ctl.max_age_s = s->p->snapshot_max_age_s;
 	}
+ * diskfull: QEMU paused the guest on a failed disk request (werror/rerror
+ * = stop, diskwatch.c). A full disk waits for free space (disk_tick());
+ * any other error keeps the guest paused until someone stops the cell.
+ */
+static void disk_io_error(struct sup *s, json_t *data)
+{
+	enum diskwatch_verdict v = diskwatch_event(&s->dw, data);
+	uint64_t avail = 0;
+	struct err e;
+
+	if (v == DISKWATCH_IGNORE)
+		return;
+	if (v == DISKWATCH_NEW_FULL) {
+		diskwatch_free(&s->dw, &avail, &e);
+		audit(s, "disk.full", json_pack(
+			"{s:s, s:s, s:s, s:I, s:I}", "device", "disk0", "node",
+			s->dw.node, "operation", s->dw.operation, "free_bytes",
+			(json_int_t)avail, "resume_at_bytes",
+			(json_int_t)DISKWATCH_RESUME_FREE));
+		say("disk full: guest paused; it resumes when the overlay's "
+		    "filesystem has %llu MiB free (now %llu KiB)",
+		    DISKWATCH_RESUME_FREE >> 20,
+		    (unsigned long long)avail >> 10);
+		status(s, "paused");
+		return;
+	}
+	audit(s, "disk.error", json_pack(
+		"{s:s, s:s*, s:s*, s:s*, s:s}", "device", "disk0", "node",
+		json_string_value(json_object_get(data, "node-name")),
+		"operation",
+		json_string_value(json_object_get(data, "operation")),
+		"reason", json_string_value(json_object_get(data, "reason")),
+		"action", v == DISKWATCH_NEW_ERROR ? "paused" : "reported"));
+	if (v == DISKWATCH_NEW_ERROR) {
+		say("disk I/O error (%s): guest paused; `walloff stop %s` "
+		    "when done", s->dw.reason, s->p->name);
+		status(s, "paused");
+	}
+}
+
+/* diskfull: paused on ENOSPC; resume once enough space is free. */
+static void disk_tick(struct sup *s)
+{
+	const char *vm;
+	json_t *ret = NULL;
+	uint64_t avail;
+	long long now = diskwatch_now_ms();
+	struct err e;
+
+	if (s->phase != PH_RUNNING || !diskwatch_due(&s->dw, now))
+		return;
+	if (diskwatch_free(&s->dw, &avail, &e) ||
+	    avail < DISKWATCH_RESUME_FREE)
+		return;
+	/* Continue only a VM that QEMU stopped for the I/O error. */
+	if (qmp_execute(s->qmp, "query-status", NULL, QMP_COMMAND_TIMEOUT_MS,
+			&ret, &e))
+		goto fail;
+	vm = json_string_value(json_object_get(ret, "status"));
+	if (!vm || (strcmp(vm, "io-error") && strcmp(vm, "running"))) {
+		err_set(&e, EPROTO, "unexpected VM status %s", vm ? vm : "?");
+		goto fail;
+	}
+	/* "running": someone continued it over QMP already. */
+	if (strcmp(vm, "running") &&
+	    qmp_execute(s->qmp, "cont", NULL, QMP_COMMAND_TIMEOUT_MS, NULL, &e))
+		goto fail;
+	audit(s, "disk.resumed", json_pack("{s:s, s:I, s:I, s:s}", "device",
+					   "disk0", "free_bytes",
+					   (json_int_t)avail, "paused_s",
+					   (json_int_t)(now - s->dw.paused_ms) /
+					   1000, "by", strcmp(vm, "running") ?
+					   "walloff" : "qmp"));
+	diskwatch_resumed(&s->dw);
+	diskwatch_reserve(&s->dw, s->cell.state_dir);
+	say("disk space available again (%llu MiB free): guest resumed",
+	    (unsigned long long)avail >> 20);
+	status(s, "running");
+	json_decref(ret);
+	return;
+fail:
+	/* Stays paused, tried again later: never run without knowing. */
+	audit(s, "disk.error", json_pack("{s:s, s:s, s:s}", "device", "disk0",
+					 "action", "resume-failed", "reason",
+					 e.msg));
+	s->dw.next_ms = now + DISKWATCH_RETRY_MS;
+	json_decref(ret);
 }
 
 /* The main loop; returns when QEMU has exited. */
@@ -352,11 +466,13 @@ static int loop(struct sup *s)
 		pfd[2] = (struct pollfd){ .fd = qmp_open ? qmp_fd(s->qmp) : -1,
 					  .events = POLLIN };
 		snapctl_pollfds(&s->ctl, &pfd[3]);
-		n = poll(pfd, 5, s->console ? CONSOLE_KEYS_POLL_MS : -1);
+		n = poll(pfd, 5, diskwatch_timeout(&s->dw, s->console ?
+						   CONSOLE_KEYS_POLL_MS : -1));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
+		disk_tick(s);	/* diskfull: checks its own interval */
 		if (n == 0) {
 			reload_keys(s, false);
 			continue;
@@ -723,6 +839,10 @@ static int start_console(struct sup *s, bool drop, uid_t uid, gid_t gid,
 	strv_pushf(&a, "%u", p->max_sessions);
 	strv_push(&a, "--idle-timeout");
 	strv_pushf(&a, "%u", p->idle_timeout_s);
+	if (s->notice[0]) {	/* quarantine: users are told (dormancy.c) */
+		strv_push(&a, "--notice");
+		strv_push(&a, s->notice);
+	}
 	kfd = (struct spawn_fd){ kp[0], HELPER_FD_READY + 1 };
 	pid = helper_start(&a, audit_fd(s->audit), &kfd, 1, drop, uid, gid,
 			   s->helper_log, e);
@@ -731,10 +851,12 @@ static int start_console(struct sup *s, bool drop, uid_t uid, gid_t gid,
 	if (pid < 0)
 		return (int)pid;
 	s->console = pid;
-	audit(s, "console-started", json_pack("{s:i, s:i, s:s, s:b}", "pid",
-					      (int)pid, "port", (int)p->listen_port,
-					      "server_key", fpr, "key_created",
-					      created));
+	audit(s, "console-started", json_pack("{s:i, s:i, s:s, s:b, s:s*}",
+					      "pid", (int)pid, "port",
+					      (int)p->listen_port, "server_key",
+					      fpr, "key_created", created,
+					      "notice", s->notice[0] ?
+					      s->notice : NULL));
 	say("console: encrypted proxy on port %u, server key %s", p->listen_port,
 	    fpr);
 	return 0;
@@ -763,7 +885,8 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 			    .helper_log = -1, .nft.tap_fd = -1,
 			    .ctl = { .lfd = -1, .cfd = -1, .tfd = -1 },
 			    .mem_fd = -1,
-			    .notify.fd = -1 };
+			    .notify.fd = -1,
+			    .dw.fd = -1, .dw.reserve_fd = -1 };
 	struct sup *s = &sup;
 	char path[PATH_MAX], overlay[PATH_MAX], logpath[PATH_MAX];
 	char digest[65], pdigest[65] = "", tail[300];
@@ -870,8 +993,10 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 	if (dormancy_start(&s->cell, p, s->audit, digest, pdigest, &dv, &quar,
 			   &ret))
 		goto out;
-	if (quar)
+	if (quar) {
 		s->p = p = quar;
+		dormancy_notice(&s->cell, &dv, s->notice, sizeof(s->notice));
+	}
 
 	if (accel_resolve(p->accel, &s->kvm, s->accel_why,
 			  sizeof(s->accel_why), &e)) {
@@ -992,6 +1117,11 @@ int supervisor_run(const struct profile *p, const char *accept_risk,
 		audit(s, "qemu-started", json_pack("{s:i, s:o, s:b}", "pid",
 						   (int)s->qemu, "argv", a,
 						   "unprivileged", drop > 0));
+	}
+	/* diskfull: our own descriptor of the overlay, for fstatvfs() */
+	if (p->has_disk) {
+		diskwatch_init(&s->dw, fcntl(ovl_fd, F_DUPFD_CLOEXEC, 3));
+		diskwatch_reserve(&s->dw, s->cell.state_dir);
 	}
 	close(base_fd);
 	close(ovl_fd);
@@ -1123,5 +1253,6 @@ out:
 		close(s->tfd);
 	sdnotify_close(&s->notify);
 	free(quar);	/* images: dormancy.c */
+	diskwatch_close(&s->dw);	/* diskfull */
 	return ret;
 }

@@ -633,6 +633,74 @@ static void test_limits(void **state)
 	assert_true(audit_has("\"reason\":\"idle timeout\"", 3000));
 }
 
+/* --notice: announced in HELLO, sent right after it, audited; a client
+ * that predates NOTICE sees HELLO first and may ignore what follows; bad
+ * text is refused at start. */
+static void test_notice(void **state)
+{
+	static const char text[] = "QUARANTINED: cell t is stale (caf\xc3\xa9)";
+	struct console_info info;
+	struct console_client *cc;
+	uint8_t type, ch, *data, *body;
+	struct err e;
+	size_t blen;
+	struct cl c;
+	long n;
+	int st;
+	pid_t pid;
+
+	kill(console_pid, SIGTERM);
+	waitpid(console_pid, NULL, 0);
+	console_pid = start_console("--notice", text);
+	assert_true(audit_has("\"notice\":\"QUARANTINED: cell t is stale",
+			      3000));
+	cc = console_client_connect("127.0.0.1", (unsigned)port, op_priv, NULL,
+				    &info, 5000, &e);
+	assert_non_null(cc);
+	assert_int_equal(info.n_notices, 1);
+	assert_string_equal(info.notices[0], text);
+	console_client_close(cc);
+	/* on the wire: HELLO announcing one, then NOTICE on channel 0 */
+	assert_int_equal(cl_connect(&c, op_priv), SESSION_HELLO);
+	body = cl_frame(&c, &blen, 5000);
+	assert_non_null(body);
+	n = session_open(&c.rx, body, blen, &type, &ch, &data, NULL);
+	assert_int_equal(n, (long)strlen(text));
+	assert_int_equal(type, SESSION_NOTICE);
+	assert_int_equal(ch, SESSION_CH_CONTROL);
+	assert_memory_equal(data, text, strlen(text));
+	close(c.fd);
+
+	/* refused: control characters, an escape, too long, empty */
+	{
+		static char big[CONSOLE_NOTICE_MAX + 2];
+		const char *bad[] = { "a\nb", "\x1b[2J", "x\xc2\x9by",
+				      "\xe2\x80\xae" "evil", big, "" };
+		size_t i;
+
+		memset(big, 'a', sizeof(big) - 1);
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			pid = fork();
+			if (!pid) {
+				setenv("ASAN_OPTIONS", CONSOLE_ASAN_OPTIONS, 1);
+				execl(WALLOFF_CONSOLE_BIN, "walloff-console",
+				      "--listen", "127.0.0.1:1", "--vnc",
+				      vnc_path, "--cell", "t", "--keys",
+				      keys_path, "--state-dir", dir,
+				      "--audit-fd", "1", "--notice", bad[i],
+				      (char *)NULL);
+				_exit(127);
+			}
+			assert_int_equal(waitpid(pid, &st, 0), pid);
+			assert_true(WIFEXITED(st));
+			assert_int_equal(WEXITSTATUS(st), 2);
+		}
+	}
+	kill(console_pid, SIGTERM);
+	waitpid(console_pid, NULL, 0);
+	console_pid = start_console("--idle-timeout", "0");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -644,6 +712,7 @@ int main(void)
 	    cmocka_unit_test(test_serial),
 	    cmocka_unit_test(test_role_change_ends_session),
 	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_notice),
 	};
 
 	if (sodium_init() < 0)

@@ -84,6 +84,15 @@ static void test_invariants_all_combinations(void **state)
 				assert_true(!strncmp(sv.v[i + 1], "unix:/run/walloff/t/", 20));
 		}
 		assert_true((find(sv.v, "-vnc", NULL) > 0) == (d != DISPLAY_NONE));
+		/* diskfull: a failed disk request pauses, never reaches the
+		 * guest (launcher/diskwatch.c) */
+		for (i = 0; sv.v[i]; i++)
+			if (!strcmp(sv.v[i], "-device") &&
+			    strstr(sv.v[i + 1], "\"drive\":\"disk0\""))
+				break;
+		assert_non_null(sv.v[i]);
+		assert_non_null(strstr(sv.v[i + 1], "\"werror\":\"stop\""));
+		assert_non_null(strstr(sv.v[i + 1], "\"rerror\":\"stop\""));
 		strv_free(&sv);
 	}
 }
