@@ -4,8 +4,8 @@
  *
  * walloff-net parses frames from a guest we assume hostile, so after its
  * two listening sockets exist it keeps nothing else: when started as root
- * it drops supplementary groups, then the gid, then the uid (to "nobody"
- * or --user), and checks that uid 0 cannot be regained; in every case it
+ * it drops supplementary groups, then the gid, then the uid (to --user,
+ * else "walloff", the user scripts/install-deps.sh creates, else "nobody"), and checks that uid 0 cannot be regained; in every case it
  * sets no_new_privs (so a later exec could not gain privileges, and a
  * seccomp filter can be installed without CAP_SYS_ADMIN) and clears the
  * dumpable flag. When the supervisor already started us unprivileged,
@@ -24,7 +24,9 @@
 
 #include "sandbox.h"
 
-#define DEFAULT_USER "nobody"
+/* As launcher/spawn.c: the dedicated user if it exists. */
+#define DEFAULT_USER "walloff"
+#define FALLBACK_USER "nobody"
 
 int sandbox_resolve(const char *name, struct sandbox_user *u, struct err *e)
 {
@@ -40,6 +42,11 @@ int sandbox_resolve(const char *name, struct sandbox_user *u, struct err *e)
 	}
 	errno = 0;
 	pw = getpwnam(name ? name : DEFAULT_USER);
+	if (!pw && !name) {
+		name = FALLBACK_USER;
+		errno = 0;
+		pw = getpwnam(name);
+	}
 	if (!pw)
 		return err_set(e, errno ? errno : ENOENT, "user %s: %s",
 			       name ? name : DEFAULT_USER,
