@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds walloff twice (plain with -Werror, and ASan+UBSan), runs the whole
-# suite in both and prints one honest count: "N passed, N failed".
+# suite in both, fuzzes every parser with libFuzzer for a bounded time
+# (scripts/fuzz.sh, FUZZ_SECONDS each) and prints one honest count:
+# "N passed, N failed".
 set -uo pipefail
 BUILD=${1:-build}
 ASAN=${2:-build-asan}
@@ -22,6 +24,8 @@ meson test -C "$BUILD" --print-errorlogs --num-processes 2 || rc=1
 # test guest and QEMU (no walloff code), and already ran in the plain build.
 meson test -C "$ASAN" --print-errorlogs --num-processes 2 --no-suite guest || rc=1
 
+bash scripts/fuzz.sh | tee "$BUILD/meson-logs/fuzz.tap" || rc=1
+
 python3 scripts/count-tests.py "$BUILD/meson-logs/testlog.json" \
-	"$ASAN/meson-logs/testlog.json" || rc=1
+	"$ASAN/meson-logs/testlog.json" --tap "$BUILD/meson-logs/fuzz.tap" || rc=1
 exit $rc
