@@ -36,16 +36,16 @@
 
 /* Rights newer than Debian 12's <linux/landlock.h> (ABI 2). */
 #ifndef LANDLOCK_ACCESS_FS_TRUNCATE
-#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)	/* ABI 3 */
+#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14) /* ABI 3 */
 #endif
 #ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
-#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)	/* ABI 5 */
+#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15) /* ABI 5 */
 #endif
 
 /* Rights that apply to a file; the rest are about folder contents. */
-#define FS_FILE_RIGHTS                                                      \
-	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |       \
-	 LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE |       \
+#define FS_FILE_RIGHTS                                                         \
+	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |          \
+	 LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_TRUNCATE |          \
 	 LANDLOCK_ACCESS_FS_IOCTL_DEV)
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
@@ -68,7 +68,7 @@ uint64_t landlock_fs_handled(int abi)
 
 	if (abi < 1)
 		return 0;
-	m = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;	/* ABI 1: bits 0-12 */
+	m = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1; /* ABI 1: bits 0-12 */
 	if (abi >= 2)
 		m |= LANDLOCK_ACCESS_FS_REFER;
 	if (abi >= 3)
@@ -101,7 +101,7 @@ uint64_t landlock_rule_access(enum landlock_grant grant, bool is_dir,
 static int add_rule(int ruleset, const struct landlock_rule *rule,
 		    uint64_t handled, struct err *e)
 {
-	struct landlock_path_beneath_attr pb = { 0 };
+	struct landlock_path_beneath_attr pb = {0};
 	struct stat st;
 	int fd, r = 0;
 
@@ -115,11 +115,10 @@ static int add_rule(int ruleset, const struct landlock_rule *rule,
 		goto out;
 	}
 	pb.parent_fd = fd;
-	pb.allowed_access = landlock_rule_access(rule->grant,
-						 S_ISDIR(st.st_mode), handled);
-	if (pb.allowed_access &&
-	    syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH,
-		    &pb, 0))
+	pb.allowed_access =
+	    landlock_rule_access(rule->grant, S_ISDIR(st.st_mode), handled);
+	if (pb.allowed_access && syscall(SYS_landlock_add_rule, ruleset,
+					 LANDLOCK_RULE_PATH_BENEATH, &pb, 0))
 		r = err_set(e, errno, "landlock: rule for %s: %s", rule->path,
 			    strerror(errno));
 out:
@@ -131,10 +130,10 @@ int landlock_restrict(const struct landlock_rule *rules, size_t n,
 		      char status[static LANDLOCK_STATUS_MAX], struct err *e)
 {
 	static const struct landlock_rule sanitizer_rules[] = {
-		{ "/proc", LANDLOCK_GRANT_READ },
-		{ "/usr", LANDLOCK_GRANT_READ_EXEC },
+	    {"/proc", LANDLOCK_GRANT_READ},
+	    {"/usr", LANDLOCK_GRANT_READ_EXEC},
 	};
-	struct landlock_ruleset_attr attr = { 0 };
+	struct landlock_ruleset_attr attr = {0};
 	int abi = landlock_abi(), ruleset = -1, r = 0;
 	size_t i;
 
@@ -144,8 +143,8 @@ int landlock_restrict(const struct landlock_rule *rules, size_t n,
 	if (!abi)
 		return 0;
 	attr.handled_access_fs = landlock_fs_handled(abi);
-	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr,
-			       sizeof(attr), 0);
+	ruleset =
+	    (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
 	if (ruleset < 0)
 		return err_set(e, errno, "landlock: create ruleset: %s",
 			       strerror(errno));

@@ -13,12 +13,12 @@
 
 /* What a rule grants beneath its path. */
 enum landlock_grant {
-	LANDLOCK_GRANT_READ,		/* read files, list folders */
-	LANDLOCK_GRANT_READ_EXEC,	/* and run programs */
+	LANDLOCK_GRANT_READ,	  /* read files, list folders */
+	LANDLOCK_GRANT_READ_EXEC, /* and run programs */
 };
 
 struct landlock_rule {
-	const char *path;	/* a folder (everything beneath) or a file */
+	const char *path; /* a folder (everything beneath) or a file */
 	enum landlock_grant grant;
 };
 

@@ -16,7 +16,7 @@
 # tests/fuzz/crashes/NAME-KIND-HASH (not committed by this script: make it a
 # corpus file and a unit test) and the run fails.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 SECS=${FUZZ_SECONDS:-20}
 JOBS=${FUZZ_JOBS:-2}
@@ -75,8 +75,8 @@ fuzz_one() {
 		"$out/new" "$seeds" >"$out/log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$out/log")
-	echo "$rc ${runs:-0} $(ls "$seeds" | wc -l) $(ls "$out/new" | wc -l)" \
-		>"$out/result"
+	echo "$rc ${runs:-0} $(find "$seeds" -type f | wc -l)" \
+		"$(find "$out/new" -type f | wc -l)" >"$out/result"
 }
 
 start=$(date +%s)

@@ -35,11 +35,11 @@ static void test_handled(void **state)
 	(void)state;
 	assert_int_equal(landlock_fs_handled(0), 0);
 	assert_int_equal(landlock_fs_handled(-1), 0);
-	assert_int_equal(landlock_fs_handled(1), 0x1fff);	/* bits 0-12 */
-	assert_int_equal(landlock_fs_handled(2), 0x3fff);	/* + REFER */
-	assert_int_equal(landlock_fs_handled(3), 0x7fff);	/* + TRUNCATE */
-	assert_int_equal(landlock_fs_handled(4), 0x7fff);	/* net only */
-	assert_int_equal(landlock_fs_handled(5), 0xffff);	/* + IOCTL_DEV */
+	assert_int_equal(landlock_fs_handled(1), 0x1fff); /* bits 0-12 */
+	assert_int_equal(landlock_fs_handled(2), 0x3fff); /* + REFER */
+	assert_int_equal(landlock_fs_handled(3), 0x7fff); /* + TRUNCATE */
+	assert_int_equal(landlock_fs_handled(4), 0x7fff); /* net only */
+	assert_int_equal(landlock_fs_handled(5), 0xffff); /* + IOCTL_DEV */
 	assert_int_equal(landlock_fs_handled(7), 0xffff);
 }
 
@@ -53,17 +53,17 @@ static void test_rule_access(void **state)
 	/* a file takes no folder rights: the kernel would refuse the rule */
 	assert_int_equal(landlock_rule_access(LANDLOCK_GRANT_READ, false, h),
 			 READ_FILE);
-	assert_int_equal(landlock_rule_access(LANDLOCK_GRANT_READ_EXEC, false,
-					      h),
-			 READ_FILE | EXECUTE);
-	assert_int_equal(landlock_rule_access(LANDLOCK_GRANT_READ_EXEC, true,
-					      h),
-			 READ_FILE | READ_DIR | EXECUTE);
+	assert_int_equal(
+	    landlock_rule_access(LANDLOCK_GRANT_READ_EXEC, false, h),
+	    READ_FILE | EXECUTE);
+	assert_int_equal(
+	    landlock_rule_access(LANDLOCK_GRANT_READ_EXEC, true, h),
+	    READ_FILE | READ_DIR | EXECUTE);
 	/* never a right the ruleset does not handle */
 	assert_int_equal(landlock_rule_access(LANDLOCK_GRANT_READ, true, 0), 0);
-	assert_int_equal(landlock_rule_access(LANDLOCK_GRANT_READ, true,
-					      READ_FILE),
-			 READ_FILE);
+	assert_int_equal(
+	    landlock_rule_access(LANDLOCK_GRANT_READ, true, READ_FILE),
+	    READ_FILE);
 }
 
 /* Pipes between the test and its restricted child. */
@@ -154,7 +154,7 @@ static bool status_ok(const char *status)
  */
 static int child_folder(const char *dir)
 {
-	struct landlock_rule rule = { dir, LANDLOCK_GRANT_READ };
+	struct landlock_rule rule = {dir, LANDLOCK_GRANT_READ};
 	char status[LANDLOCK_STATUS_MAX], keys[PATH_MAX], out[PATH_MAX];
 	char buf[16];
 	struct err e;
@@ -249,7 +249,7 @@ static void test_restrict_nothing(void **state)
 static int child_file(const char *dir)
 {
 	char status[LANDLOCK_STATUS_MAX], file[PATH_MAX], other[PATH_MAX];
-	struct landlock_rule rule = { file, LANDLOCK_GRANT_READ };
+	struct landlock_rule rule = {file, LANDLOCK_GRANT_READ};
 	struct err e;
 	int want = landlock_abi() > 0 ? -EACCES : 0;
 
@@ -287,7 +287,7 @@ static void test_restrict_file(void **state)
 static int child_missing(const char *dir)
 {
 	char status[LANDLOCK_STATUS_MAX], gone[PATH_MAX];
-	struct landlock_rule rule = { gone, LANDLOCK_GRANT_READ };
+	struct landlock_rule rule = {gone, LANDLOCK_GRANT_READ};
 	struct err e;
 	int r;
 
@@ -315,12 +315,12 @@ static void test_restrict_missing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_handled),
-		cmocka_unit_test(test_rule_access),
-		cmocka_unit_test(test_restrict_folder),
-		cmocka_unit_test(test_restrict_nothing),
-		cmocka_unit_test(test_restrict_file),
-		cmocka_unit_test(test_restrict_missing),
+	    cmocka_unit_test(test_handled),
+	    cmocka_unit_test(test_rule_access),
+	    cmocka_unit_test(test_restrict_folder),
+	    cmocka_unit_test(test_restrict_nothing),
+	    cmocka_unit_test(test_restrict_file),
+	    cmocka_unit_test(test_restrict_missing),
 	};
 
 	printf("# landlock ABI on this kernel: %d\n", landlock_abi());

@@ -48,8 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_error_t je;
 	struct err e;
 
-	replies = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES,
-			     &je);
+	replies =
+	    json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, &je);
 	if (!replies)
 		return 0;
 	memset(&prof, 0, sizeof(prof));
