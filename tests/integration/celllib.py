@@ -154,7 +154,7 @@ def confinement_problems(pid, seccomp=True):
     """What is wrong with a helper's (or QEMU's) confinement, from the
     outside: every uid and gid the cell user's (the caller's when not
     root), no supplementary groups, no capabilities (effective, permitted,
-    inheritable, ambient), no_new_privs, and a seccomp filter. Returns a
+    inheritable, ambient, and when root the bounding set), no_new_privs, and a seccomp filter. Returns a
     list of problems, empty when confined."""
     st = proc_status(pid)
     want = cell_user() if os.geteuid() == 0 else (os.geteuid(), os.getegid())
@@ -165,7 +165,10 @@ def confinement_problems(pid, seccomp=True):
         bad.append(f"Gid {st['Gid']}, want {want}")
     if os.geteuid() == 0 and st.get("Groups", ""):
         bad.append(f"Groups {st['Groups']}")
-    for cap in ("CapEff", "CapPrm", "CapInh", "CapAmb"):
+    caps = ["CapEff", "CapPrm", "CapInh", "CapAmb"]
+    if os.geteuid() == 0:
+        caps.append("CapBnd")    # emptied before the uid change
+    for cap in caps:
         if int(st.get(cap, "0"), 16):
             bad.append(f"{cap} {st[cap]}")
     if st.get("NoNewPrivs") != "1":

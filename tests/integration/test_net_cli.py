@@ -225,7 +225,7 @@ def test_session(tmp):
         want = str(dropped_uid())
         check(uid == [want] * 4, f"runs as walloff/nobody ({uid}, {want})")
         check(all(int(status.get(c, "1"), 16) == 0 for c in
-                  ("CapEff", "CapPrm", "CapInh", "CapAmb")),
+                  ("CapEff", "CapPrm", "CapInh", "CapAmb", "CapBnd")),
               "no capabilities")
         check(status.get("Groups", "").strip() == "",
               "no supplementary groups")
