@@ -2,7 +2,8 @@
 /*
  * seccomp_policy.c - the syscalls a helper may make once it handles untrusted bytes
  *
- * walloff-net (guest frames) and walloff-console (network clients) call
+ * walloff-net (guest frames), walloff-console (network clients) and
+ * walloff-nftlog (the guest's packets, as NFLOG messages) call
  * seccomp_install() after their set-up: sockets bound, privileges dropped,
  * files opened. From then on the kernel kills the process on any syscall
  * outside its list: no exec, no ptrace, no mount, no new files for
@@ -120,6 +121,9 @@ int seccomp_install(enum seccomp_profile prof, struct err *e)
 		if (!r)
 			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 					     SCMP_A1(SCMP_CMP_EQ, FIONBIO));
+	} else if (prof == SECCOMP_NFTLOG) {
+		/* the common list only: its socket is bound, its files open */
+		r = 0;
 	} else {
 		r = allow(ctx, console_calls,
 			  sizeof(console_calls) / sizeof(console_calls[0]));

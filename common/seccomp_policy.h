@@ -11,6 +11,8 @@ enum seccomp_profile {
 	SECCOMP_NET,		/* walloff-net: sockets for slirp's flows */
 	SECCOMP_CONSOLE,	/* walloff-console: TCP server, unix client,
 				 * reading its keys file */
+	SECCOMP_NFTLOG,		/* walloff-nftlog: reads its NFLOG socket,
+				 * writes the audit log */
 };
 
 /**

@@ -33,10 +33,17 @@
  * keys file is re-read on SIGHUP and when its inode, size or mtime
  * changes; sessions whose key disappeared or changed role are ended, and
  * a keys file that no longer parses ends all sessions (fail closed).
+ *
+ * Once the listener is up the proxy keeps, of the filesystem, read access
+ * to the keys file's folder only (Landlock, common/landlock.c: the folder,
+ * because the supervisor replaces the file by rename), then installs its
+ * syscall allowlist. Connecting to QEMU's unix sockets is not a file
+ * access Landlock controls, so the screen and serial channels still open.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -57,7 +64,9 @@
 #include "client.h"
 #include "control.h"
 #include "keys.h"
+#include "landlock.h"
 #include "noise.h"
+#include "path.h"
 #include "proxy.h"
 #include "seccomp_policy.h"
 #include "rfb.h"
@@ -1130,12 +1139,25 @@ out:
 	return r;
 }
 
+/* Keep read access to the keys file's folder; nothing else. */
+static int confine_fs(const char *keys_path,
+		      char status[static LANDLOCK_STATUS_MAX], struct err *e)
+{
+	struct landlock_rule rule = { NULL, LANDLOCK_GRANT_READ };
+	char dir[PATH_MAX];
+
+	if (path_dirname(keys_path, dir, sizeof(dir)))
+		return err_set(e, ENAMETOOLONG, "%s: too long", keys_path);
+	rule.path = dir;
+	return landlock_restrict(&rule, 1, status, e);
+}
+
 int proxy_run(struct proxy_config *cfg, struct err *e)
 {
 	struct proxy *px;
 	struct epoll_event evs[64];
 	struct timespec last_tick, t;
-	char fpr[CONSOLE_FPR_LEN];
+	char fpr[CONSOLE_FPR_LEN], landlock[LANDLOCK_STATUS_MAX];
 	sigset_t mask;
 	int n, i, r = 0;
 
@@ -1186,13 +1208,17 @@ int proxy_run(struct proxy_config *cfg, struct err *e)
 	ep_set(px, &px->lis, EPOLLIN);
 	ep_set(px, &px->sig, EPOLLIN);
 
+	r = confine_fs(cfg->keys_path, landlock, e);
+	if (r)
+		goto out;
 	console_fingerprint(fpr, cfg->pub);
 	audit(px, "console-listen",
-	      json_pack("{s:s, s:s, s:i, s:s, s:s*}", "listen", cfg->listen,
-			"server_fingerprint", fpr, "keys", (int)px->keys.n,
-			"clipboard",
+	      json_pack("{s:s, s:s, s:i, s:s, s:s*, s:s, s:s}", "listen",
+			cfg->listen, "server_fingerprint", fpr, "keys",
+			(int)px->keys.n, "clipboard",
 			cfg->clipboard_to_guest ? "to-guest" : "none",
-			"notice", cfg->notice));
+			"notice", cfg->notice, "landlock", landlock,
+			"seccomp", "SECCOMP_CONSOLE"));
 	if (cfg->ready_fd >= 0) {
 		if (write(cfg->ready_fd, "1", 1) != 1) {
 			r = err_set(e, errno, "ready fd: %s", strerror(errno));

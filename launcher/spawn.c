@@ -4,8 +4,8 @@
  *
  * QEMU's own -runas is not used: with -sandbox elevateprivileges=deny,
  * QEMU 7.2 kills itself with SIGSYS when -runas calls setuid() (measured).
- * Instead the child drops everything between fork and exec: setgroups(0),
- * setgid, setuid, then PR_SET_NO_NEW_PRIVS, then PR_SET_PDEATHSIG (the
+ * Instead the child drops everything between fork and exec: the capability
+ * bounding set, setgroups(0), setgid, setuid, then PR_SET_NO_NEW_PRIVS, then PR_SET_PDEATHSIG (the
  * kernel clears the death signal on a credential change, so it must come
  * after), then a check that the parent did not die in between.
  *
@@ -113,6 +113,12 @@ static void __attribute__((noreturn)) child(const struct spawn_opts *o,
 	}
 
 	if (o->drop) {
+		/* Empty the bounding set while we still may (CAP_SETPCAP), so
+		 * no capability can come back by any route. */
+		for (i = 0; !prctl(PR_CAPBSET_DROP, i, 0, 0, 0); i++)
+			;
+		if (errno != EINVAL || !i)
+			child_fail(pipe_fd, "capability bounding set");
 		if (setgroups(0, NULL))
 			child_fail(pipe_fd, "setgroups");
 		if (setresgid(o->gid, o->gid, o->gid))

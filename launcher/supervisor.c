@@ -357,6 +357,9 @@ static void start_snapctl(struct sup *s)
 		s->ctl.keep = s->p->snapshot_keep;
 		s->ctl.max_age_s = s->p->snapshot_max_age_s;
 	}
+}
+
+/*
  * diskfull: QEMU paused the guest on a failed disk request (werror/rerror
  * = stop, diskwatch.c). A full disk waits for free space (disk_tick());
  * any other error keeps the guest paused until someone stops the cell.

@@ -10,9 +10,11 @@
  * Start-up, in order: parse and validate every argument (a bad rule is an
  * error, never ignored); wrap the inherited O_APPEND audit descriptor;
  * resolve the user to become; create the QEMU socket and the stats socket
- * (both 0600, owned by that user); drop privileges (sandbox.c) and
- * install the syscall allowlist (common/seccomp_policy.c); write
- * "net-start" to the audit log; write one byte to --ready-fd. Then accept
+ * (both 0600, owned by that user); drop privileges (sandbox.c), give up
+ * the filesystem but for the socket folder and, when DNS is forwarded,
+ * /etc/resolv.conf (common/landlock.c), and install the syscall allowlist
+ * (common/seccomp_policy.c); write "net-start" (with what is enforced) to
+ * the audit log; write one byte to --ready-fd. Then accept
  * exactly one connection - QEMU's "-netdev stream,server=off" - and close
  * the listener so no second peer can ever attach. slirp is created only
  * now, so nothing is reachable before QEMU is.
@@ -39,9 +41,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/audit.h"
+#include "../common/landlock.h"
+#include "../common/path.h"
 #include "../common/rule.h"
 #include "dns.h"
 #include "pump.h"
@@ -55,6 +60,10 @@
 #define MAX_DNS_NAMES 64
 /* Periodic work (deny-log repeats, idle flows) runs at most this often. */
 #define TICK_MS 1000
+/* Where libslirp finds the host's resolver when it forwards DNS. */
+#define RESOLV_CONF "/etc/resolv.conf"
+/* GLib's g_rand_new() seed. */
+#define URANDOM "/dev/urandom"
 /* Our two fds (guest, stats) plus slirp's sockets. */
 #define POLL_MAX (2 + NETSLIRP_FDS_MAX)
 
@@ -279,7 +288,8 @@ static void serve_stats(int lfd, const struct pump *p)
 	close(fd);
 }
 
-static json_t *start_record(const struct opts *o, const struct sandbox_user *u)
+static json_t *start_record(const struct opts *o, const struct sandbox_user *u,
+			    const char *landlock)
 {
 	json_t *rules = json_array(), *names = json_array();
 	size_t i;
@@ -288,10 +298,34 @@ static json_t *start_record(const struct opts *o, const struct sandbox_user *u)
 		json_array_append_new(rules, json_string(o->rule_text[i]));
 	for (i = 0; i < o->n_dns; i++)
 		json_array_append_new(names, json_string(o->dns_allow[i]));
-	return json_pack("{s:o, s:s, s:o, s:b, s:i}", "allow", rules, "dns",
-			 o->dns == DNS_NONE ? "none" : "allowlist", "dns_allow",
-			 names, "host_access", o->host_access, "uid",
-			 (int)(u->drop ? u->uid : geteuid()));
+	return json_pack("{s:o, s:s, s:o, s:b, s:i, s:s, s:s}", "allow", rules,
+			 "dns", o->dns == DNS_NONE ? "none" : "allowlist",
+			 "dns_allow", names, "host_access", o->host_access,
+			 "uid", (int)(u->drop ? u->uid : geteuid()), "landlock",
+			 landlock, "seccomp", "SECCOMP_NET");
+}
+
+/*
+ * The filesystem walloff-net keeps: its socket folder, /dev/urandom (GLib
+ * seeds libslirp's random numbers from it, and its fallback would need
+ * syscalls the filter forbids) and the resolver configuration libslirp
+ * reads when it forwards DNS. Nothing else is opened after set-up.
+ */
+static int confine_fs(const struct opts *o, char *dir, size_t dir_size,
+		      char landlock[static LANDLOCK_STATUS_MAX], struct err *e)
+{
+	struct landlock_rule rules[3];
+	size_t n = 0;
+
+	if (path_dirname(o->socket, dir, dir_size))
+		return err_set(e, ENAMETOOLONG, "%s: too long", o->socket);
+	tzset();	/* the audit timestamps' time zone, read once, now */
+	rules[n++] = (struct landlock_rule){ dir, LANDLOCK_GRANT_READ };
+	rules[n++] = (struct landlock_rule){ URANDOM, LANDLOCK_GRANT_READ };
+	if (o->dns == DNS_ALLOWLIST && !access(RESOLV_CONF, R_OK))
+		rules[n++] = (struct landlock_rule){ RESOLV_CONF,
+						     LANDLOCK_GRANT_READ };
+	return landlock_restrict(rules, n, landlock, e);
 }
 
 /* Wait for QEMU to connect; serve stats meanwhile. */
@@ -376,6 +410,7 @@ static int run(struct ctx *x, int sfd, const char **reason, struct err *e)
 int main(int argc, char *argv[])
 {
 	static struct ctx x;
+	char landlock[LANDLOCK_STATUS_MAX], sock_dir[PATH_MAX];
 	struct sandbox_user u;
 	struct sigaction sa;
 	const char *reason = "error";
@@ -410,6 +445,8 @@ int main(int argc, char *argv[])
 	}
 	if (sandbox_drop(&u, &e))
 		goto out;
+	if (confine_fs(&o, sock_dir, sizeof(sock_dir), landlock, &e))
+		goto out;
 	/* From here on the process handles guest bytes: syscall allowlist. */
 	if (seccomp_install(SECCOMP_NET, &e))
 		goto out;
@@ -428,7 +465,7 @@ int main(int argc, char *argv[])
 	x.pump.now_ms = netslirp_now_ms;
 	pump_init(&x.pump);
 
-	if (audit_log(x.audit, "net-start", start_record(&o, &u))) {
+	if (audit_log(x.audit, "net-start", start_record(&o, &u, landlock))) {
 		err_set(&e, EIO, "cannot write the audit log");
 		goto out;
 	}

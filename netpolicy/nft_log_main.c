@@ -8,7 +8,12 @@
  * reads are the guest's bytes, and the supervisor parses no guest or
  * network data (DESIGN.md). It gets a netlink socket already bound to the
  * cell's NFLOG group (binding needs CAP_NET_ADMIN; the supervisor did it)
- * and runs as the unprivileged cell user. It writes one ready byte, then
+ * and runs as the unprivileged cell user. Before it reads a packet it
+ * gives up the rest: a root start drops to the cell user (sandbox.c),
+ * no_new_privs, no filesystem at all (Landlock, where the kernel has it)
+ * and the SECCOMP_NFTLOG allowlist (reading and polling descriptors it
+ * already holds, writing the audit log; no socket(), no open()). It audits
+ * "nftlog-start" with what is enforced and writes one ready byte, then
  * loops: poll the socket with a deadline of the next flush, parse each
  * message (nft_log.c), count it, audit through the inherited O_APPEND
  * descriptor. SIGTERM flushes the counters and exits 0. If the audit log
@@ -31,7 +36,10 @@
 #include <libmnl/libmnl.h>
 
 #include "audit.h"
+#include "landlock.h"
 #include "nft_log.h"
+#include "sandbox.h"
+#include "seccomp_policy.h"
 
 /* One recv() holds many NFLOG messages of ~200 bytes each. */
 #define RECV_BUF	(64 * 1024)
@@ -81,6 +89,35 @@ static int drain(int fd, struct nftlog *l, struct audit *a, char *buf)
 		if (nftlog_feed(l, buf, (size_t)n, now_ms()))
 			return -EIO;
 	}
+}
+
+/* Everything is open: drop privileges, the filesystem, most syscalls. */
+static int confine(struct audit *a, struct err *e)
+{
+	char landlock[LANDLOCK_STATUS_MAX];
+	struct sandbox_user u;
+	int r;
+
+	/* Files the libraries open on first use, opened while we still
+	 * may: jansson's hash seed (/dev/urandom), glibc's time zone for
+	 * the audit timestamps (/etc/localtime). Afterwards open() kills. */
+	json_object_seed(0);
+	tzset();
+	r = sandbox_resolve(NULL, &u, e);
+	if (!r)
+		r = sandbox_drop(&u, e);
+	if (!r)
+		r = landlock_restrict(NULL, 0, landlock, e);
+	if (!r)
+		r = seccomp_install(SECCOMP_NFTLOG, e);
+	if (r)
+		return r;
+	if (audit_log(a, "nftlog-start",
+		      json_pack("{s:i, s:s, s:s}", "uid", (int)geteuid(),
+				"landlock", landlock, "seccomp",
+				"SECCOMP_NFTLOG")))
+		return err_set(e, EIO, "cannot write the audit log");
+	return 0;
 }
 
 int main(int argc, char *argv[])
@@ -137,6 +174,10 @@ int main(int argc, char *argv[])
 	if (sfd < 0)
 		goto out;
 	nftlog_init(&log, to_audit, a, now_ms());
+	if (confine(a, &e)) {
+		fprintf(stderr, "walloff-nftlog: %s\n", e.msg);
+		goto out;
+	}
 	if (write(rfd, "R", 1) != 1)
 		goto out;
 	close(rfd);

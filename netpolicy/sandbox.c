@@ -4,8 +4,9 @@
  *
  * walloff-net parses frames from a guest we assume hostile, so after its
  * two listening sockets exist it keeps nothing else: when started as root
- * it drops supplementary groups, then the gid, then the uid (to "nobody"
- * or --user), and checks that uid 0 cannot be regained; in every case it
+ * it empties the capability bounding set, drops supplementary groups, then
+ * the gid, then the uid (to --user,
+ * else "walloff", the user scripts/install-deps.sh creates, else "nobody"), and checks that uid 0 cannot be regained; in every case it
  * sets no_new_privs (so a later exec could not gain privileges, and a
  * seccomp filter can be installed without CAP_SYS_ADMIN) and clears the
  * dumpable flag. When the supervisor already started us unprivileged,
@@ -24,7 +25,9 @@
 
 #include "sandbox.h"
 
-#define DEFAULT_USER "nobody"
+/* As launcher/spawn.c: the dedicated user if it exists. */
+#define DEFAULT_USER "walloff"
+#define FALLBACK_USER "nobody"
 
 int sandbox_resolve(const char *name, struct sandbox_user *u, struct err *e)
 {
@@ -40,6 +43,11 @@ int sandbox_resolve(const char *name, struct sandbox_user *u, struct err *e)
 	}
 	errno = 0;
 	pw = getpwnam(name ? name : DEFAULT_USER);
+	if (!pw && !name) {
+		name = FALLBACK_USER;
+		errno = 0;
+		pw = getpwnam(name);
+	}
 	if (!pw)
 		return err_set(e, errno ? errno : ENOENT, "user %s: %s",
 			       name ? name : DEFAULT_USER,
@@ -54,7 +62,15 @@ int sandbox_resolve(const char *name, struct sandbox_user *u, struct err *e)
 
 int sandbox_drop(const struct sandbox_user *u, struct err *e)
 {
+	unsigned long cap;
+
 	if (u->drop) {
+		/* empty the capability bounding set while we may */
+		for (cap = 0; !prctl(PR_CAPBSET_DROP, cap, 0, 0, 0); cap++)
+			;
+		if (errno != EINVAL || !cap)
+			return err_set(e, errno, "capability bounding set: %s",
+				       strerror(errno));
 		if (setgroups(0, NULL))
 			return err_set(e, errno, "setgroups: %s",
 				       strerror(errno));

@@ -18,7 +18,7 @@ struct sandbox_user {
 
 /**
  * sandbox_resolve() - decide whom to become, before any socket exists
- * @name:	--user value, or NULL for "nobody"
+ * @name:	--user value, or NULL for "walloff" (else "nobody")
  * @u:		output
  * @e:		error
  *

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds walloff twice (plain with -Werror, and ASan+UBSan), runs the whole
-# suite in both, builds, installs and purges the Debian package
-# (scripts/deb-test.sh), and prints one honest count: "N passed, N failed".
+# suite in both, fuzzes every parser with libFuzzer for a bounded time
+# (scripts/fuzz.sh, FUZZ_SECONDS each), builds, installs and purges the
+# Debian package (scripts/deb-test.sh), and prints one honest count:
+# "N passed, N failed".
 set -uo pipefail
 BUILD=${1:-build}
 ASAN=${2:-build-asan}
@@ -27,6 +29,9 @@ meson test -C "$ASAN" --print-errorlogs --num-processes 2 --no-suite guest || rc
 # purged (scripts/deb-test.sh); its TAP lines count like the others.
 bash scripts/deb-test.sh > "$BUILD/deb-test.tap" 2> "$BUILD/deb-test.log" || rc=1
 
+bash scripts/fuzz.sh | tee "$BUILD/meson-logs/fuzz.tap" || rc=1
+
 python3 scripts/count-tests.py "$BUILD/meson-logs/testlog.json" \
-	"$ASAN/meson-logs/testlog.json" "$BUILD/deb-test.tap" || rc=1
+	"$ASAN/meson-logs/testlog.json" \
+	--tap "$BUILD/meson-logs/fuzz.tap" "$BUILD/deb-test.tap" || rc=1
 exit $rc

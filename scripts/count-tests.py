@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
 """Count every test case honestly from meson's testlog.json files.
 
+    count-tests.py testlog.json... [--tap FILE...]
+
 A meson test with the TAP protocol (all cmocka binaries, which run with
 CMOCKA_MESSAGE_OUTPUT=TAP) counts one per "ok"/"not ok" line; any other test
 counts one. A TAP test that failed without reporting a failing case (crash,
 timeout, sanitizer abort after the plan) adds one failure, so a crash is never
-hidden behind its passing cases. Prints "N passed, N failed" last and exits
-non-zero when anything failed or nothing ran.
-
-An argument ending in ".tap" is a TAP stream saved by a script that runs
-outside meson (scripts/deb-test.sh): each "ok"/"not ok" line counts, and a
-missing plan or a plan that does not match the lines seen adds a failure
-(the script died half way).
+hidden behind its passing cases. Each --tap FILE is the TAP output of a
+suite run outside meson (scripts/fuzz.sh, scripts/deb-test.sh): every "ok"/"not ok" line
+counts, a SKIP is a failure, and a missing or unmet "1..N" plan adds one
+failure. Prints "N passed, N failed" last and exits non-zero when anything
+failed or nothing ran.
 """
 import json
 import re
@@ -66,43 +66,51 @@ def count(path):
 
 
 def count_tap(path):
+    """A plain TAP file: (passed, failed, failures)."""
     passed = failed = 0
     failures = []
     plan = None
-    seen = 0
     try:
-        f = open(path)
-    except OSError as ex:
-        return 0, 1, [f"{path}: {ex.strerror}"]
-    with f:
-        for line in f:
-            line = line.strip()
-            m = re.match(r"^1\.\.(\d+)", line)
-            if m:
-                plan = int(m.group(1))
-                continue
-            m = TAP.match(line)
-            if not m:
-                continue
-            seen += 1
-            if "# SKIP" in m.group(2):
-                failed += 1
-                failures.append(f"{path}: skipped: {m.group(2)}")
-            elif m.group(1) == "ok":
-                passed += 1
-            else:
-                failed += 1
-                failures.append(f"{path}:{m.group(2)}")
-    if plan is None or plan != seen or seen == 0:
+        with open(path) as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        return 0, 1, [f"{path}: {e.strerror}"]
+    for l in lines:
+        l = l.strip()
+        m = re.match(r"^1\.\.(\d+)", l)
+        if m and plan is None:
+            plan = int(m.group(1))
+            continue
+        m = TAP.match(l)
+        if not m:
+            continue
+        if "# SKIP" in m.group(2):
+            failed += 1
+            failures.append(f"skipped:{m.group(2)}")
+        elif m.group(1) == "ok":
+            passed += 1
+        else:
+            failed += 1
+            failures.append(m.group(2).strip())
+    if plan is None or plan != passed + failed:
+        failures.append(f"plan {plan}, {passed + failed} results "
+                        "(the run stopped early?)")
         failed += 1
-        failures.append(f"{path}: plan {plan}, {seen} results")
     return passed, failed, failures
 
 
 def main():
     passed = failed = 0
-    for path in sys.argv[1:]:
-        p, f, fails = count_tap(path) if path.endswith(".tap") else count(path)
+    logs, taps = [], []
+    dest = logs
+    for a in sys.argv[1:]:
+        if a == "--tap":
+            dest = taps
+        else:
+            dest.append(a)
+    for path, counter in [(p, count) for p in logs] + \
+            [(p, count_tap) for p in taps]:
+        p, f, fails = counter(path)
         print(f"{path}: {p} passed, {f} failed")
         for x in fails:
             print(f"  FAILED {x}")

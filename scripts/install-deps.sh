@@ -37,6 +37,15 @@ else
 	SUDO=
 fi
 
+# The unprivileged user cells run as when walloff is started as root
+# (launcher/spawn.c prefers it to "nobody", whose files other daemons share).
+# No home, no login shell.
+if ! getent passwd walloff >/dev/null; then
+	echo "install-deps: creating system user walloff"
+	$SUDO useradd --system --no-create-home --home-dir /nonexistent \
+		--shell /usr/sbin/nologin --user-group walloff
+fi
+
 missing=()
 for p in "${PKGS[@]}"; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then

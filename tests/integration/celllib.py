@@ -133,3 +133,61 @@ class Checks:
                 for l in str(detail).splitlines()[-40:]:
                     print("# " + l)
         return 1 if bad else 0
+
+
+def proc_status(pid):
+    """/proc/PID/status as a dict of stripped strings."""
+    with open(f"/proc/{pid}/status") as f:
+        return {k: v.strip() for k, v in
+                (l.split(":", 1) for l in f.read().splitlines() if ":" in l)}
+
+
+def cell_user():
+    """(uid, gid) a root-started cell runs as: walloff, else nobody
+    (launcher/spawn.c)."""
+    import pwd
+    for name in ("walloff", "nobody"):
+        try:
+            pw = pwd.getpwnam(name)
+            return pw.pw_uid, pw.pw_gid
+        except KeyError:
+            pass
+    return None
+
+
+def confinement_problems(pid, seccomp=True):
+    """What is wrong with a helper's (or QEMU's) confinement, from the
+    outside: every uid and gid the cell user's (the caller's when not
+    root), no supplementary groups, no capabilities (effective, permitted,
+    inheritable, ambient, and when root the bounding set), no_new_privs, and a seccomp filter. Returns a
+    list of problems, empty when confined."""
+    st = proc_status(pid)
+    want = cell_user() if os.geteuid() == 0 else (os.geteuid(), os.getegid())
+    bad = []
+    if not want or set(st["Uid"].split()) != {str(want[0])}:
+        bad.append(f"Uid {st['Uid']}, want {want}")
+    if not want or set(st["Gid"].split()) != {str(want[1])}:
+        bad.append(f"Gid {st['Gid']}, want {want}")
+    if os.geteuid() == 0 and st.get("Groups", ""):
+        bad.append(f"Groups {st['Groups']}")
+    caps = ["CapEff", "CapPrm", "CapInh", "CapAmb"]
+    if os.geteuid() == 0:
+        caps.append("CapBnd")    # emptied before the uid change
+    for cap in caps:
+        if int(st.get(cap, "0"), 16):
+            bad.append(f"{cap} {st[cap]}")
+    if st.get("NoNewPrivs") != "1":
+        bad.append(f"NoNewPrivs {st.get('NoNewPrivs')}")
+    if seccomp and st.get("Seccomp") != "2":
+        bad.append(f"Seccomp {st.get('Seccomp')}")
+    return bad
+
+
+def landlock_expected():
+    """The "landlock" value a helper's start record must carry on this
+    kernel: "enforced (ABI n)", or "unavailable" without Landlock."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    # landlock_create_ruleset(NULL, 0, LANDLOCK_CREATE_RULESET_VERSION)
+    abi = libc.syscall(444, None, 0, 1)
+    return f"enforced (ABI {abi})" if abi > 0 else "unavailable"

@@ -222,11 +222,13 @@ def main():
             tcp = {"socket:[%s]" % l.split()[9] for l in f.readlines()[1:]}
         t.ok(not (inodes & tcp), "QEMU holds no TCP socket")
         con = cs["details"]["pid"]
-        with open(f"/proc/{con}/status") as f:
-            st = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
-        t.ok(st["Seccomp"].strip() == "2" and st["Uid"].split()[0] != "0",
-             "walloff-console runs under seccomp, unprivileged",
-             {k: st[k] for k in ("Seccomp", "Uid")})
+        bad = celllib.confinement_problems(con)
+        t.ok(not bad, "walloff-console runs as the cell user, no "
+             "capabilities, no_new_privs, seccomp", bad)
+        lis = cell.first("console-listen")["details"]
+        t.ok(lis.get("landlock") == celllib.landlock_expected() and
+             lis.get("seccomp") == "SECCOMP_CONSOLE",
+             "audit: the console's listen record says what confines it", lis)
 
         cell.cmd("stop", "it-con", timeout=90)
         t.ok(cell.wait(60) == 0, "cell stops cleanly", cell.output)

@@ -58,16 +58,22 @@ def main():
         st, out = ser.run("nslookup walloff-test.example 10.0.2.3", 30)
         t.ok(st != 0, "names do not resolve with dns = none", out)
 
-        # walloff-net is confined: seccomp filter, no_new_privs, not root.
+        # walloff-net and QEMU are confined: the cell user, no
+        # capabilities, no_new_privs, a seccomp filter (QEMU's own for
+        # -sandbox on); walloff-net also under Landlock where it exists.
         net = cell.first("net-started")["details"]["pid"]
-        with open(f"/proc/{net}/status") as f:
-            st = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
-        t.ok(st["Seccomp"].strip() == "2" and st["NoNewPrivs"].strip() == "1"
-             and st["Uid"].split()[0] != "0" and
-             st["CapEff"].strip() == "0000000000000000",
-             "walloff-net runs under seccomp, no_new_privs, unprivileged, "
-             "no capabilities", {k: st[k] for k in ("Seccomp", "NoNewPrivs",
-                                                   "Uid", "CapEff")})
+        bad = celllib.confinement_problems(net)
+        t.ok(not bad, "walloff-net runs as the cell user, no capabilities, "
+             "no_new_privs, seccomp", bad)
+        qemu = cell.first("qemu-started")["details"]["pid"]
+        bad = celllib.confinement_problems(qemu)
+        t.ok(not bad, "QEMU runs as the cell user, no capabilities, "
+             "no_new_privs, seccomp", bad)
+        start = cell.first("net-start")["details"]
+        t.ok(start.get("landlock") == celllib.landlock_expected() and
+             start.get("seccomp") == "SECCOMP_NET",
+             "audit: walloff-net's start record says what confines it",
+             start)
 
         s = cell.cmd("status")
         t.ok("it-net" in s.stdout and "denied" in s.stdout,

@@ -9,8 +9,10 @@ socket), connects to its socket as QEMU's stream netdev would, and speaks
 the framing itself (4-byte big-endian length + Ethernet frame):
 
 * bad command lines are refused with exit status 1 before anything listens;
-* the ready byte arrives, the process runs as nobody (we are root)
-  with no_new_privs and a seccomp filter;
+* the ready byte arrives, the process runs as walloff (or nobody, where
+  scripts/install-deps.sh did not create walloff; we are root) with
+  no_new_privs, a seccomp filter and no capabilities, and says in its
+  net-start record that Landlock is enforced (or unavailable);
 * a denied SYN is answered by a RST, a DNS query with --dns none by a
   REFUSED answer, both framed correctly and checksummed;
 * hostile frames (fragment, spoofed source, IPv6, runt) are dropped and
@@ -196,6 +198,21 @@ def test_bad_args(tmp):
           "nothing listens after a refused command line")
 
 
+def dropped_uid():
+    """Whom walloff-net becomes when started as root without --user."""
+    import pwd
+    try:
+        return pwd.getpwnam("walloff").pw_uid
+    except KeyError:
+        return pwd.getpwnam("nobody").pw_uid
+
+
+def landlock_expected():
+    import ctypes
+    abi = ctypes.CDLL(None).syscall(444, None, 0, 1)
+    return f"enforced (ABI {abi})" if abi > 0 else "unavailable"
+
+
 def test_session(tmp):
     p, sock, stats, audit, ready = start(
         tmp, ["--allow", "tcp 192.0.2.1/32:8080", "--dns", "none"])
@@ -205,7 +222,11 @@ def test_session(tmp):
             status = dict(x.split(":", 1) for x in f.read().splitlines()
                           if ":" in x)
         uid = status.get("Uid", "").split()
-        check(uid == ["65534"] * 4, f"runs as nobody ({uid})")
+        want = str(dropped_uid())
+        check(uid == [want] * 4, f"runs as walloff/nobody ({uid}, {want})")
+        check(all(int(status.get(c, "1"), 16) == 0 for c in
+                  ("CapEff", "CapPrm", "CapInh", "CapAmb", "CapBnd")),
+              "no capabilities")
         check(status.get("Groups", "").strip() == "",
               "no supplementary groups")
         check(status.get("NoNewPrivs", "").strip() == "1", "no_new_privs")
@@ -279,6 +300,10 @@ def test_session(tmp):
     check(ev[0] == "net-start" and ev[1] == "net-connected" and
           ev[-1] == "net-exit", f"record order ({ev})")
     check(all(r["cell"] == "clitest" for r in recs), "cell on every record")
+    st = recs[0]["details"]
+    check(st.get("landlock") == landlock_expected() and
+          st.get("seccomp") == "SECCOMP_NET" and st.get("uid") == dropped_uid(),
+          f"net-start says what confines it ({st})")
     deny = [r["details"] for r in recs if r["event"] == "net-deny"]
     check(any(d["port"] == 445 and d["tag"] == "domain" for d in deny),
           "445 denial tagged domain")

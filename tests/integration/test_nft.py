@@ -18,7 +18,9 @@ source address from the guest is dropped and audited; the table and tap
 exist while the cell runs and are gone after `walloff stop`; after kill -9
 of the supervisor the table is left, the next start replaces it, and
 `walloff net cleanup` removes it; without CAP_NET_ADMIN `walloff run`
-fails with a clear message and creates nothing. Output is TAP.
+fails with a clear message and creates nothing; walloff-nftlog logs the
+denials while confined (cell user, no capabilities, seccomp, Landlock).
+Output is TAP.
 """
 import json
 import os
@@ -254,6 +256,17 @@ def inner():
              ns[0]["details"]["tap"] == TAP, "audit: net-started (nft)", ns)
         t.ok("net-died" not in cell.events(),
              "walloff-nftlog ran for the whole cell", cell.events())
+        # It logged the denials above while confined: the cell user, no
+        # capabilities, no_new_privs, SECCOMP_NFTLOG, no filesystem.
+        bad = celllib.confinement_problems(ns[0]["details"]["pid"])
+        t.ok(not bad, "walloff-nftlog runs as the cell user, no "
+             "capabilities, no_new_privs, seccomp", bad)
+        st = cell.first("nftlog-start")
+        t.ok(st and st["details"]["landlock"] ==
+             celllib.landlock_expected() and
+             st["details"]["seccomp"] == "SECCOMP_NFTLOG" and
+             st["details"]["uid"] == celllib.cell_user()[0],
+             "audit: nftlog-start says what confines it", st)
         ser.close()
 
         st = cell.cmd("stop", CELL, timeout=90)
