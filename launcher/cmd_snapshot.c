@@ -511,9 +511,13 @@ static int live(const struct cell *c, const char *op, const char *name,
 		return ret;
 	printf("snapshot %s: %s (running cell%s)\n", op, name,
 	       req.op == SNAPCTL_DELETE ? "" : ", with memory");
-	/* A new snapshot may take the count past the profile's keep. */
-	if (req.op == SNAPCTL_CREATE)
-		return live_prune(c, 0, 0, timeout_s, true);
+	/* A new snapshot may take the count past the profile's keep. The
+	 * snapshot exists whatever retention says: its exit code is the
+	 * create's (a concurrent prune from another client answers "busy"). */
+	if (req.op == SNAPCTL_CREATE && live_prune(c, 0, 0, timeout_s, true))
+		fprintf(stderr, "walloff snapshot: %s created; the profile's "
+			"retention was not applied now (see above): `walloff "
+			"snapshot %s prune` applies it\n", name, c->name);
 	return 0;
 }
 
