@@ -152,6 +152,8 @@ int keys_parse(struct keys *k, const char *text, size_t len, const char *fname,
 		lineno++;
 		nl = memchr(text + pos, '\n', len - pos);
 		ll = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		/* ll is 0 for an empty line, which cppcheck 2.10 misses */
+		/* cppcheck-suppress knownConditionTrueFalse */
 		if (ll && text[pos + ll - 1] == '\r')
 			ll--;
 		if (ll > KEYS_LINE_MAX) {

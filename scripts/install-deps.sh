@@ -21,6 +21,8 @@ PKGS=(
 	socat iproute2 python3 util-linux procps
 	# tests of nft mode inspect namespaces with `nft list tables`
 	nftables
+	# static analysis as tests (scripts/lint.sh, meson suite "lint")
+	clang-tidy cppcheck
 )
 
 if [ "$(id -u)" -ne 0 ]; then
