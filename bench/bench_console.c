@@ -248,7 +248,7 @@ static double plain_mbs(int port)
 	    readn(fd, b, 2) || writen(fd, (const uint8_t *)"\1", 1) ||
 	    readn(fd, b, 4) || writen(fd, (const uint8_t *)"\1", 1) ||
 	    readn(fd, b, 24))
-		return -1;
+		goto fail;
 	t0 = now_s();
 	writen(fd, req, 10);
 	while (got < BENCH_BYTES && (n = read(fd, buf, BENCH_CHUNK)) > 0)
@@ -257,6 +257,11 @@ static double plain_mbs(int port)
 	close(fd);
 	free(buf);
 	return (double)got / t0 / 1e6;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(buf);
+	return -1;
 }
 
 static int screen_read(struct console_client *c, uint8_t *buf, size_t n)
@@ -298,7 +303,7 @@ static double proxy_mbs(int port, const uint8_t priv[32])
 	    console_client_send(c, CONSOLE_CH_SCREEN, (const uint8_t *)"\0", 1,
 				NULL) ||
 	    screen_read(c, buf, 24))
-		return -1;
+		goto fail;
 	t0 = now_s();
 	console_client_send(c, CONSOLE_CH_SCREEN, req, 10, NULL);
 	while (got < BENCH_BYTES) {
@@ -311,6 +316,10 @@ static double proxy_mbs(int port, const uint8_t priv[32])
 	console_client_close(c);
 	free(buf);
 	return (double)got / t0 / 1e6;
+fail:
+	console_client_close(c);
+	free(buf);
+	return -1;
 }
 
 static double plain_rtt_us(int port)
@@ -344,21 +353,25 @@ static double proxy_rtt_us(int port, const uint8_t priv[32])
 	c = console_client_connect("127.0.0.1", (unsigned)port, priv, NULL,
 				   &info, 5000, NULL);
 	if (!c || console_client_open(c, CONSOLE_CH_SERIAL, NULL))
-		return -1;
+		goto fail;
 	t0 = now_s();
 	for (i = 0; i < RTT_ROUNDS; i++) {
 		if (console_client_send(c, CONSOLE_CH_SERIAL, b, 64, NULL))
-			return -1;
+			goto fail;
 		for (got = 0; got < 64; got += (size_t)n) {
 			n = console_client_recv(c, &ch, buf, 5000, NULL);
 			if (n <= 0)
-				return -1;
+				goto fail;
 		}
 	}
 	t0 = now_s() - t0;
 	console_client_close(c);
 	free(buf);
 	return t0 / RTT_ROUNDS * 1e6;
+fail:
+	console_client_close(c);
+	free(buf);
+	return -1;
 }
 
 static double handshakes_per_s(int port, const uint8_t priv[32])
@@ -547,6 +560,7 @@ int main(int argc, char *argv[])
 		char cmd[128];
 
 		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		return system(cmd) ? 0 : 0;
+		(void)!system(cmd);
+		return 0;
 	}
 }

@@ -32,6 +32,19 @@ struct err {
 int err_set(struct err *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+#if defined(__clang_analyzer__) && !defined(WALLOFF_ERR_IMPL)
+/*
+ * The static analyzer sees only the prototype above, so it walks paths on
+ * which "return err_set(...)" returned 0 and reports what follows (NULL
+ * arguments, unset outputs). Tell it the contract: the result is negative.
+ */
+static inline int err_set_is_negative(int r)
+{
+	return r < 0 ? r : -1;
+}
+#define err_set(...) err_set_is_negative(err_set(__VA_ARGS__))
+#endif
+
 /**
  * err_prefix() - prepend context to an error already set
  * @e:		error to change, may be NULL

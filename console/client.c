@@ -123,7 +123,7 @@ static int tcp_connect(const char *host, unsigned port, int timeout_ms,
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL, *a;
 	char ps[16];
-	int fd = -1, r, one = 1;
+	int fd, r, one = 1;
 
 	snprintf(ps, sizeof(ps), "%u", port);
 	r = getaddrinfo(host, ps, &hints, &ai);
@@ -153,7 +153,6 @@ static int tcp_connect(const char *host, unsigned port, int timeout_ms,
 		return fd;
 	next:
 		close(fd);
-		fd = -1;
 	}
 	freeaddrinfo(ai);
 	return err_set(e, ECONNREFUSED, "cannot connect to %s:%u", host, port);
@@ -182,7 +181,7 @@ static int reason_err(struct err *e, int code, const char *what,
 	if (n > SESSION_REASON_MAX)
 		n = SESSION_REASON_MAX;
 	for (i = 0; i < n; i++)
-		r[i] = d[i] >= 0x20 && d[i] < 0x7f ? (char)d[i] : '?';
+		r[i] = (char)(d[i] >= 0x20 && d[i] < 0x7f ? d[i] : '?');
 	r[n] = '\0';
 	return err_set(e, code, "%s: %s", what, r);
 }
@@ -334,7 +333,7 @@ int console_client_close_channel(struct console_client *c, unsigned ch,
 {
 	long long deadline = now_ms() + CLIENT_CLOSE_WAIT_MS;
 	uint8_t *buf;
-	unsigned got;
+	unsigned got = ~0U; /* no channel: an error before any frame */
 	long r =
 	    session_seal(&c->tx, c->frame, SESSION_CLOSE, (uint8_t)ch, 0, e);
 

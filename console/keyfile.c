@@ -67,7 +67,7 @@ static int write_all(int fd, const char *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return -errno ? -errno : -EIO;
+			return errno ? -errno : -EIO;
 		buf += n;
 		len -= (size_t)n;
 	}

@@ -145,6 +145,8 @@ int keys_parse_at(struct keys *k, const char *text, size_t len,
 		lineno++;
 		nl = memchr(text + pos, '\n', len - pos);
 		ll = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		/* ll is 0 for an empty line, which cppcheck 2.10 misses */
+		/* cppcheck-suppress knownConditionTrueFalse */
 		if (ll && text[pos + ll - 1] == '\r')
 			ll--;
 		if (ll > KEYS_LINE_MAX)

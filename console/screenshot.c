@@ -120,6 +120,7 @@ int console_client_screenshot(struct console_client *c, const char *path,
 	const uint8_t *p;
 	uint8_t *rgb = NULL;
 	unsigned w, h, nrects, i, done = 0;
+	size_t n; /* a length read from @p: need() may move the buffer */
 	int r;
 
 	s.chunk = malloc(CONSOLE_CLIENT_BUF);
@@ -157,9 +158,10 @@ int console_client_screenshot(struct console_client *c, const char *path,
 	p = take(&s, 24);
 	w = be16(p);
 	h = be16(p + 2);
-	if (be32(p + 20) > 4096 || (r = need(&s, be32(p + 20), e)))
+	n = be32(p + 20);
+	if (n > 4096 || (r = need(&s, n, e)))
 		goto name_err;
-	take(&s, be32(p + 20));
+	take(&s, n);
 	if ((r = console_client_send(c, CONSOLE_CH_SCREEN, pixfmt, 20, e)) ||
 	    (r = console_client_send(c, CONSOLE_CH_SCREEN, encs, 12, e)))
 		goto out;
@@ -229,9 +231,10 @@ resize:
 			if ((r = need(&s, 5, e)))
 				goto out;
 			p = take(&s, 5);
-			if ((r = need(&s, (size_t)be16(p + 3) * 6, e)))
+			n = (size_t)be16(p + 3) * 6;
+			if ((r = need(&s, n, e)))
 				goto out;
-			take(&s, (size_t)be16(p + 3) * 6);
+			take(&s, n);
 			break;
 		case 2: /* Bell */
 			break;
@@ -239,14 +242,15 @@ resize:
 			if ((r = need(&s, 7, e)))
 				goto out;
 			p = take(&s, 7);
-			if (be32(p + 3) > SHOT_CUT_MAX) {
+			n = be32(p + 3);
+			if (n > SHOT_CUT_MAX) {
 				r = err_set(e, EPROTO,
 					    "screenshot: huge cut text");
 				goto out;
 			}
-			if ((r = need(&s, be32(p + 3), e)))
+			if ((r = need(&s, n, e)))
 				goto out;
-			take(&s, be32(p + 3));
+			take(&s, n);
 			break;
 		default:
 			r = err_set(e, EPROTO,

@@ -35,13 +35,15 @@ static int probe_child(void)
 	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? PROBE_NODEV : PROBE_OPEN;
-	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION)
+	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		close(fd);
 		return PROBE_API;
+	}
 	vm = ioctl(fd, KVM_CREATE_VM, 0);
+	close(fd);
 	if (vm < 0)
 		return PROBE_VM;
 	close(vm);
-	close(fd);
 	return PROBE_OK;
 }
 

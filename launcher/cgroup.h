@@ -12,7 +12,7 @@
 #include "profile.h"
 
 /* Scheduler period for cpu-quota: 100 ms, the kernel's default. */
-#define CGROUP_CPU_PERIOD_US 100000
+#define CGROUP_CPU_PERIOD_US 100000U
 
 struct cgroup {
 	int version;			/* 0: none, 1: v1, 2: v2 */

@@ -343,6 +343,8 @@ int cmd_connect(int argc, char *argv[])
 		const char *o = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 
+		/* the analyzer takes argv[i] below argc for possibly NULL */
+		/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
 		if (!strcmp(o, "--help") || !strcmp(o, "-h")) {
 			usage(stdout);
 			return 0;

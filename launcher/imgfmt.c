@@ -126,8 +126,8 @@ static void set_backing(struct imgfmt_info *o, const uint8_t *name, size_t n)
 	if (n > IMGFMT_BACKING_MAX)
 		n = IMGFMT_BACKING_MAX;
 	for (i = 0; i < n; i++)
-		o->backing[i] = name[i] >= 0x20 && name[i] < 0x7f ?
-				(char)name[i] : '?';
+		o->backing[i] =
+		    (char)(name[i] >= 0x20 && name[i] < 0x7f ? name[i] : '?');
 	o->backing[n] = '\0';
 }
 

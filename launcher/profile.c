@@ -807,7 +807,7 @@ static char *read_line(char *str, int num, void *stream)
 	ps->line++;
 
 	/* Strip the line ending; a lone CR anywhere is refused below. */
-	if (n && str[n - 1] == '\n')
+	if (str[n - 1] == '\n')
 		str[--n] = '\0';
 	if (n && str[n - 1] == '\r')
 		str[--n] = '\0';

@@ -59,7 +59,7 @@ static void child(const char *const *argv, int pass_fd, int out, int errp)
 	syscall(SYS_close_range, pass_fd >= 0 ? QEMU_IMG_FD + 1 : 3, ~0U, 0);
 	umask(0077);
 	v[0] = qemu_img_bin();
-	for (i = 0; argv[i] && i < ARGV_MAX; i++)
+	for (i = 0; i < ARGV_MAX && argv[i]; i++)
 		v[i + 1] = argv[i];
 	v[i + 1] = NULL;
 	execv(v[0], (char *const *)v);

@@ -644,6 +644,8 @@ int qmp_set_limits(struct qmp *q, size_t max_msg, unsigned max_depth,
 		q->in.max_depth = max_depth;
 	if (!max_events || max_events == q->max_events)
 		return 0;
+	/* an array of pointers: sizeof(json_t *) is meant */
+	/* NOLINTNEXTLINE(bugprone-sizeof-expression) */
 	nq = calloc(max_events, sizeof(*nq));
 	if (!nq)
 		return -ENOMEM;

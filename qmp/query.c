@@ -126,7 +126,6 @@ static int pci_device(json_t *d, struct pci_list *l, struct err *e)
 {
 	struct qmp_pci_dev *p;
 	json_t *ci, *id, *br;
-	int ret;
 
 	if (!json_is_object(d))
 		return err_set(e, EPROTO, "query-pci: device not an object");
@@ -139,16 +138,15 @@ static int pci_device(json_t *d, struct pci_list *l, struct err *e)
 	id = json_object_get(d, "id");
 	if (!json_is_object(ci) || !json_is_object(id))
 		return err_set(e, EPROTO, "query-pci: no class_info/id");
-	if ((ret = get_int(d, "bus", 0, 255, &p->bus, e)) < 0 ||
-	    (ret = get_int(d, "slot", 0, 31, &p->slot, e)) < 0 ||
-	    (ret = get_int(d, "function", 0, 7, &p->function, e)) < 0 ||
-	    (ret = get_int(ci, "class", 0, 0xffff, &p->class_code, e)) < 0 ||
-	    (ret = get_str(ci, "desc", p->description, sizeof(p->description),
-			   true, e)) < 0 ||
-	    (ret = get_int(id, "vendor", 0, 0xffff, &p->vendor_id, e)) < 0 ||
-	    (ret = get_int(id, "device", 0, 0xffff, &p->device_id, e)) < 0 ||
-	    (ret = get_str(d, "qdev_id", p->qdev_id, sizeof(p->qdev_id), false,
-			   e)) < 0)
+	if (get_int(d, "bus", 0, 255, &p->bus, e) < 0 ||
+	    get_int(d, "slot", 0, 31, &p->slot, e) < 0 ||
+	    get_int(d, "function", 0, 7, &p->function, e) < 0 ||
+	    get_int(ci, "class", 0, 0xffff, &p->class_code, e) < 0 ||
+	    get_str(ci, "desc", p->description, sizeof(p->description), true,
+		    e) < 0 ||
+	    get_int(id, "vendor", 0, 0xffff, &p->vendor_id, e) < 0 ||
+	    get_int(id, "device", 0, 0xffff, &p->device_id, e) < 0 ||
+	    get_str(d, "qdev_id", p->qdev_id, sizeof(p->qdev_id), false, e) < 0)
 		return err_prefix(e, "query-pci");
 	l->n++;
 	br = json_object_get(d, "pci_bridge");

@@ -29,6 +29,8 @@ PKGS=(
 	# systemd unit checks (systemd-analyze) and the Debian package test
 	# (scripts/deb-test.sh: dpkg-buildpackage, lintian, the postinst's adduser)
 	systemd debhelper dpkg-dev lintian adduser
+	# static analysis as tests (scripts/lint.sh, meson suite "lint")
+	clang-tidy cppcheck
 )
 
 if [ "$(id -u)" -ne 0 ]; then

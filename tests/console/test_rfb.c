@@ -29,9 +29,7 @@ static int feed(struct rfb_filter *f, const void *in, size_t n)
 
 static void handshake(struct rfb_filter *f, bool input, bool cut)
 {
-	static struct rfb_filter zero;
-
-	*f = zero;
+	*f = (struct rfb_filter){0};
 	rfb_filter_init(f, input, cut);
 	assert_int_equal(feed(f, "RFB 003.008\n", 12), 0);
 	assert_int_equal(replylen, 2);

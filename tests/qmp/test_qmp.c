@@ -511,8 +511,6 @@ static void test_flood_forever(void **state)
 struct seen {
 	int n;
 	int last;
-	struct qmp *q;
-	int nested_ret;
 };
 
 static void on_event(void *opaque, const char *name, json_t *ev)

@@ -196,19 +196,22 @@ static void test_real_qemu(void **state)
 
 	/* the debugging subcommand first: one connection per run */
 	assert_int_equal(walloff_qmp(out, sizeof(out), sock, "query-status",
-				     "--timeout", "30000", NULL),
+				     "--timeout", "30000", (char *)NULL),
 			 0);
 	assert_non_null(strstr(out, "\"prelaunch\""));
-	assert_int_equal(
-	    walloff_qmp(out, sizeof(out), sock, "no-such-command", NULL), 1);
+	assert_int_equal(walloff_qmp(out, sizeof(out), sock, "no-such-command",
+				     (char *)NULL),
+			 1);
 	assert_int_equal(walloff_qmp(out, sizeof(out), sock, "screendump",
-				     "{\"filename\": 1}", NULL),
+				     "{\"filename\": 1}", (char *)NULL),
 			 1);
 	assert_int_equal(
-	    walloff_qmp(out, sizeof(out), sock, "cont", "[1]", NULL), 2);
-	assert_int_equal(walloff_qmp(out, sizeof(out), sock, NULL), 2);
+	    walloff_qmp(out, sizeof(out), sock, "cont", "[1]", (char *)NULL),
+	    2);
+	assert_int_equal(walloff_qmp(out, sizeof(out), sock, (char *)NULL), 2);
 	assert_int_equal(walloff_qmp(out, sizeof(out), "/nonexistent/qmp.sock",
-				     "query-status", "--timeout", "200", NULL),
+				     "query-status", "--timeout", "200",
+				     (char *)NULL),
 			 3);
 
 	q = qmp_connect(sock, START_TIMEOUT_MS, &e);
@@ -274,7 +277,7 @@ static void test_real_qemu(void **state)
 	/* QEMU serves one QMP client at a time: a second one gets no
 	 * greeting, which "walloff qmp" reports as a timeout (exit 3) */
 	assert_int_equal(walloff_qmp(out, sizeof(out), sock, "query-status",
-				     "--timeout", "300", NULL),
+				     "--timeout", "300", (char *)NULL),
 			 3);
 
 	assert_int_equal(qmp_cont(q, &e), 0);
