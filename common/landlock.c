@@ -150,9 +150,10 @@ int landlock_restrict(const struct landlock_rule *rules, size_t n,
 			       strerror(errno));
 	for (i = 0; i < n && !r; i++)
 		r = add_rule(ruleset, &rules[i], attr.handled_access_fs, e);
-	for (i = 0; SANITIZER_BUILD && i < 2 && !r; i++)
-		r = add_rule(ruleset, &sanitizer_rules[i],
-			     attr.handled_access_fs, e);
+	if (SANITIZER_BUILD)
+		for (i = 0; i < 2 && !r; i++)
+			r = add_rule(ruleset, &sanitizer_rules[i],
+				     attr.handled_access_fs, e);
 	if (r)
 		goto out;
 	if (syscall(SYS_landlock_restrict_self, ruleset, 0)) {

@@ -46,7 +46,7 @@
 #define UNIT_CELLS_DIR "/etc/walloff/cells"
 
 /* Profile hashing of a large base image and qemu-img precede READY=1. */
-#define UNIT_START_TIMEOUT_S 300
+#define UNIT_START_TIMEOUT_S 300U
 
 /* Beyond the guest's shutdown-timeout: the supervisor's 5 s quit grace, the
  * 2 s quit command, helper teardown, and margin on a loaded host. */

@@ -74,7 +74,10 @@ static void copy_text(char *out, size_t len, json_t *v)
 	if (!s)
 		return;
 	for (i = 0; s[i] && i + 1 < len; i++)
-		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+		if (s[i] >= 0x20 && s[i] < 0x7f)
+			out[i] = s[i];
+		else
+			out[i] = '?';
 	out[i] = '\0';
 }
 

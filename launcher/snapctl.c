@@ -575,7 +575,9 @@ int snapctl_open(struct snapctl *s, const char *path, struct qmp *q,
 
 	memset(s, 0, sizeof(*s));
 	s->lfd = s->cfd = s->tfd = -1;
-	if (strlen(path) >= sizeof(sa.sun_path) || strlen(path) >= sizeof(s->path))
+	_Static_assert(sizeof(s->path) >= sizeof(sa.sun_path),
+		       "a socket path that fits sun_path fits s->path");
+	if (strlen(path) >= sizeof(sa.sun_path))
 		return err_set(e, ENAMETOOLONG, "%s: name too long", path);
 	strcpy(sa.sun_path, path);
 	strcpy(s->path, path);

@@ -65,10 +65,10 @@ static int create(const char *key, const char *path, struct err *e)
 	char tmp[PATH_MAX + 8], obj[PATH_MAX + 64];
 	const char *mk[] = { "create", "-q", "-f", "qcow2", tmp, SNAPMEM_VSIZE,
 			     NULL };
+	static const char luks_opts[] =
+		"key-secret=sec0,iter-time=" SNAPMEM_ITER_TIME;
 	const char *cv[] = { "convert", "-q", "-f", "raw", "-O", "luks",
-			     "--object", obj, "-o",
-			     "key-secret=sec0,iter-time=" SNAPMEM_ITER_TIME,
-			     tmp, path, NULL };
+			     "--object", obj, "-o", luks_opts, tmp, path, NULL };
 	int r;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp) ||

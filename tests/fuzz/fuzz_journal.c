@@ -83,8 +83,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cap = 1024 + (size_t)data[0] * 90;
 	if (cap > sizeof(buf))
 		cap = sizeof(buf);
-	snprintf(cell, sizeof(cell), "c%u", data[1]);
-	snprintf(event, sizeof(event), "ev-%u", data[1] ^ 0x5a);
+	snprintf(cell, sizeof(cell), "c%u", (unsigned)data[1]);
+	snprintf(event, sizeof(event), "ev-%u", (unsigned)(data[1] ^ 0x5a));
 	d = json_loadb((const char *)data + 2, size - 2,
 		       JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 	n = journal_entry(buf, cap, cell, event, d);
