@@ -21,6 +21,8 @@ PKGS=(
 	socat iproute2 python3 util-linux procps
 	# tests of nft mode inspect namespaces with `nft list tables`
 	nftables
+	# bench (bench/bench_console.c: the ssh -L and stunnel anchors)
+	openssh-server openssh-client stunnel4 openssl
 )
 
 if [ "$(id -u)" -ne 0 ]; then
