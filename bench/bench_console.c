@@ -421,7 +421,8 @@ static double cpu_s(pid_t pid)
 	return 0;
 }
 
-static pid_t spawn(char *const argv[])
+/* Runs @argv with stdout (and stderr if @quiet) on /dev/null. */
+static pid_t spawn_q(char *const argv[], bool quiet)
 {
 	pid_t pid = fork();
 
@@ -429,11 +430,17 @@ static pid_t spawn(char *const argv[])
 		int nul = open("/dev/null", O_WRONLY);
 
 		dup2(nul, 1);
-		dup2(nul, 2);
+		if (quiet)
+			dup2(nul, 2);
 		execv(argv[0], argv);
 		_exit(127);
 	}
 	return pid;
+}
+
+static pid_t spawn(char *const argv[])
+{
+	return spawn_q(argv, true);
 }
 
 /* Runs a setup tool (ssh-keygen, openssl) to completion. */
@@ -682,7 +689,7 @@ int main(int argc, char *argv[])
 		    state,    "--audit-fd",	  afd,	    "--rate",
 		    "100000", "--max-handshakes", "10000",  "--max-sessions",
 		    "10000",  "--idle-timeout",	  "0",	    NULL};
-		con = spawn(cargv);
+		con = spawn_q(cargv, false);
 	}
 	close(tcp(port)); /* wait until listening (counts as a refusal) */
 	if (hs_only) {
