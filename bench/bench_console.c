@@ -502,8 +502,8 @@ static int start_socat(struct anchor *a, const char *socat)
  */
 static int start_ssh(struct anchor *a)
 {
-	char hk[160], id[160], pub[170], ak[160], cfg[160], port[16],
-	    dest[32], f1[192], f2[192], line[512];
+	char hk[160], id[160], pub[170], ak[160], cfg[160], port[16], dest[32],
+	    f1[192], f2[192], line[512];
 	int sport = free_port();
 	FILE *in, *out;
 
@@ -516,10 +516,24 @@ static int start_ssh(struct anchor *a)
 	snprintf(ak, sizeof(ak), "%s/authorized_keys", dir);
 	snprintf(cfg, sizeof(cfg), "%s/sshd_config", dir);
 	{
-		char *g1[] = {"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N",
-			      "", "-f", hk, NULL};
-		char *g2[] = {"/usr/bin/ssh-keygen", "-q", "-t", "ed25519", "-N",
-			      "", "-f", id, NULL};
+		char *g1[] = {"/usr/bin/ssh-keygen",
+			      "-q",
+			      "-t",
+			      "ed25519",
+			      "-N",
+			      "",
+			      "-f",
+			      hk,
+			      NULL};
+		char *g2[] = {"/usr/bin/ssh-keygen",
+			      "-q",
+			      "-t",
+			      "ed25519",
+			      "-N",
+			      "",
+			      "-f",
+			      id,
+			      NULL};
 
 		if (run(g1) || run(g2))
 			return -1;
@@ -561,12 +575,17 @@ static int start_ssh(struct anchor *a)
 	/* sshd needs a moment to listen: tcp() retries until it does */
 	close(tcp(sport));
 	{
-		char *v[] = {"/usr/bin/ssh", "-N", "-F", "/dev/null", "-i", id,
-			     "-p", port, "-o", "BatchMode=yes", "-o",
-			     "StrictHostKeyChecking=no", "-o",
-			     "UserKnownHostsFile=/dev/null", "-o",
-			     "ExitOnForwardFailure=yes", "-L", f1, "-L", f2,
-			     dest, NULL};
+		char *v[] = {"/usr/bin/ssh", "-N",
+			     "-F",	     "/dev/null",
+			     "-i",	     id,
+			     "-p",	     port,
+			     "-o",	     "BatchMode=yes",
+			     "-o",	     "StrictHostKeyChecking=no",
+			     "-o",	     "UserKnownHostsFile=/dev/null",
+			     "-o",	     "ExitOnForwardFailure=yes",
+			     "-L",	     f1,
+			     "-L",	     f2,
+			     dest,	     NULL};
 
 		a->pid[1] = spawn(v);
 	}
@@ -583,16 +602,30 @@ static int start_stunnel(struct anchor *a)
 	int s1 = free_port(), s2 = free_port();
 	FILE *out;
 
-	if (access("/usr/bin/stunnel4", X_OK) || access("/usr/bin/openssl", X_OK))
+	if (access("/usr/bin/stunnel4", X_OK) ||
+	    access("/usr/bin/openssl", X_OK))
 		return -1;
 	snprintf(key, sizeof(key), "%s/tls.key", dir);
 	snprintf(crt, sizeof(crt), "%s/tls.crt", dir);
 	snprintf(cfg, sizeof(cfg), "%s/stunnel.conf", dir);
 	{
-		char *v[] = {"/usr/bin/openssl", "req", "-x509", "-newkey",
-			     "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-			     "-nodes", "-subj", "/CN=walloff-bench", "-days",
-			     "1", "-keyout", key, "-out", crt, NULL};
+		char *v[] = {"/usr/bin/openssl",
+			     "req",
+			     "-x509",
+			     "-newkey",
+			     "ec",
+			     "-pkeyopt",
+			     "ec_paramgen_curve:prime256v1",
+			     "-nodes",
+			     "-subj",
+			     "/CN=walloff-bench",
+			     "-days",
+			     "1",
+			     "-keyout",
+			     key,
+			     "-out",
+			     crt,
+			     NULL};
 
 		if (run(v))
 			return -1;
@@ -709,8 +742,8 @@ int main(int argc, char *argv[])
 	aead = aead_mbs();
 	for (k = 0; k < 3; k++) {
 		anchors[k].mbs = up[k] ? plain_mbs(anchors[k].tput_port) : -1;
-		anchors[k].rtt_us = up[k] ? plain_rtt_us(anchors[k].rtt_port)
-					  : -1;
+		anchors[k].rtt_us =
+		    up[k] ? plain_rtt_us(anchors[k].rtt_port) : -1;
 	}
 	pm = proxy_mbs(port, priv);
 	prt = proxy_rtt_us(port, priv);
@@ -734,8 +767,9 @@ int main(int argc, char *argv[])
 	printf("  libsodium ChaCha20-Poly1305, 1 core   %8.0f MB/s\n", aead);
 	for (k = 0; k < 3; k++) {
 		if (anchors[k].mbs <= 0 || anchors[k].rtt_us <= 0)
-			printf("  %-12s                          not available\n",
-			       anchors[k].name);
+			printf(
+			    "  %-12s                          not available\n",
+			    anchors[k].name);
 		else
 			printf("  %-12s throughput %8.0f MB/s, 64-byte round "
 			       "trip %6.1f us\n",

@@ -62,7 +62,8 @@ int __wrap_connect(int fd, const struct sockaddr *sa, socklen_t len)
 	struct sockaddr_in src = {.sin_family = AF_INET};
 
 	if (sa->sa_family == AF_INET) {
-		src.sin_addr.s_addr = htonl((127u << 24) | (1u << 16) | cur_src);
+		src.sin_addr.s_addr =
+		    htonl((127u << 24) | (1u << 16) | cur_src);
 		if (bind(fd, (struct sockaddr *)&src, sizeof(src)))
 			return -1;
 	}
@@ -70,8 +71,8 @@ int __wrap_connect(int fd, const struct sockaddr *sa, socklen_t len)
 }
 
 static struct {
-	unsigned long connects, connect_failed, clean, fin, rst, half,
-	    screen, screen_failed, peak;
+	unsigned long connects, connect_failed, clean, fin, rst, half, screen,
+	    screen_failed, peak;
 } st;
 
 static const char *host;
@@ -179,8 +180,9 @@ int main(int argc, char *argv[])
 	int r;
 
 	if (argc != 8 || sodium_init() < 0) {
-		fprintf(stderr, "usage: console-storm HOST PORT KEYFILE SESSIONS "
-				"SECONDS ACTIONS_PER_S SEED\n");
+		fprintf(stderr,
+			"usage: console-storm HOST PORT KEYFILE SESSIONS "
+			"SECONDS ACTIONS_PER_S SEED\n");
 		return 2;
 	}
 	host = argv[1];
@@ -247,7 +249,7 @@ int main(int argc, char *argv[])
 	printf("{\"connects\": %lu, \"connect_failed\": %lu, \"clean\": %lu, "
 	       "\"fin\": %lu, \"rst\": %lu, \"half\": %lu, \"screen\": %lu, "
 	       "\"screen_failed\": %lu, \"peak\": %lu}\n",
-	       st.connects, st.connect_failed, st.clean, st.fin, st.rst, st.half,
-	       st.screen, st.screen_failed, st.peak);
+	       st.connects, st.connect_failed, st.clean, st.fin, st.rst,
+	       st.half, st.screen, st.screen_failed, st.peak);
 	return st.connect_failed || st.screen_failed ? 1 : 0;
 }
