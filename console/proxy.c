@@ -204,8 +204,15 @@ static int buf_reserve(struct buf *b, size_t room, size_t max)
 
 	if (buf_room(b) >= room)
 		return 0;
-	if (b->p)
-		buf_compact(b);
+	/*
+	 * Move what is pending to the front first: the new size below counts
+	 * only pending bytes, so data left at an offset would overrun it.
+	 */
+	if (b->p && b->off) {
+		memmove(b->p, b->p + b->off, b->len - b->off);
+		b->len -= b->off;
+		b->off = 0;
+	}
 	if (buf_room(b) >= room)
 		return 0;
 	cap = buf_pending(b) + room;
