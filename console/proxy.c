@@ -65,6 +65,12 @@
 #define OUT_CAP (4 * SESSION_FRAME_MAX)
 /* Output toward QEMU: one decrypted frame plus one held RFB message. */
 #define UP_CAP (2 * (SESSION_DATA_MAX + RFB_MSG_MAX))
+/*
+ * Hard limit of those buffers: flow control reads from the client only
+ * below UP_CAP, but one read may complete the frame in progress and the
+ * next one, up to one more full frame of data.
+ */
+#define UP_MAX (UP_CAP + SESSION_FRAME_MAX)
 /* First allocation of a buffer: a HELLO, a CLOSE, a burst of keys. */
 #define BUF_MIN 4096
 /* Source-address buckets for the rate limiter (collisions only share). */
@@ -695,7 +701,7 @@ static int screen_data(struct sess *s, uint8_t *data, size_t len)
 	/* The client speaks only after our greeting, sent once QEMU is up. */
 	if (!s->ups_done)
 		return -EPROTO;
-	if (buf_reserve(&s->up, len + RFB_MSG_MAX, UP_CAP))
+	if (buf_reserve(&s->up, len + RFB_MSG_MAX, UP_MAX))
 		return -ENOBUFS;
 	r = rfb_filter_feed(s->rfb, data, len, s->up.p + s->up.len,
 			    buf_room(&s->up), &uplen, reply, &replylen, NULL);
@@ -714,7 +720,7 @@ static int serial_data(struct sess *s, uint8_t *data, size_t len)
 		s->dropped_serial += len;
 		return 0;
 	}
-	if (buf_reserve(&s->serout, len, UP_CAP))
+	if (buf_reserve(&s->serout, len, UP_MAX))
 		return -ENOBUFS;
 	memcpy(s->serout.p + s->serout.len, data, len);
 	s->serout.len += len;
