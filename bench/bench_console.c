@@ -6,14 +6,27 @@
  *
  * A fake QEMU runs in threads of this process: a VNC server (RFB 3.8
  * handshake, then a stream of BENCH_BYTES on the first update request)
- * and a serial port that echoes. The same fake is reached two ways:
- * through walloff-console (Noise, RFB filter) with the console client
- * library, and through a plain `socat` TCP relay (the "no security"
- * anchor). A third anchor is libsodium's ChaCha20-Poly1305 on one core,
- * the ceiling for any encrypted relay. Nothing is asserted: the numbers
- * are printed for people; `meson test --benchmark` runs it.
+ * and a serial port that echoes. The same fake is reached four ways:
  *
- * Usage: bench-console WALLOFF_CONSOLE [SOCAT]
+ *   walloff   walloff-console (Noise, RFB filter), with the console client
+ *             library in this process
+ *   socat     a plain TCP relay: the "no security" anchor
+ *   ssh -L    sshd on a loopback port (temporary host key, authorized key
+ *             and config in the bench's temp dir; the system's sshd and
+ *             its config are not touched) and `ssh -N -L` forwarding a
+ *             local port to each unix socket, default ciphers
+ *   stunnel   one stunnel process: a TLS server service in front of each
+ *             unix socket (temporary self-signed certificate from
+ *             openssl) and a client service that plain TCP enters
+ *
+ * A last anchor is libsodium's ChaCha20-Poly1305 on one core, the
+ * ceiling for any encrypted relay. An anchor whose program is missing is
+ * reported as such and skipped. Nothing is asserted: the numbers are
+ * printed for people; `meson test --benchmark` runs it.
+ *
+ * Usage: bench-console [--handshakes] WALLOFF_CONSOLE [SOCAT]
+ * --handshakes: only the handshake loop, for 10 s, no anchors (to profile
+ * the server with `perf record -p`).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +54,10 @@
 #define BENCH_CHUNK 65536
 #define RTT_ROUNDS 5000
 #define IDLE_SESSIONS 1000
+/* Seconds of back-to-back handshakes: in the full run, and with
+ * --handshakes (long enough for a profile). */
+#define HS_S 2.0
+#define HS_PROFILE_S 10.0
 
 static char dir[64] = "/tmp/walloff-bench-XXXXXX";
 static char vnc_path[128], ser_path[128];
@@ -374,7 +391,7 @@ fail:
 	return -1;
 }
 
-static double handshakes_per_s(int port, const uint8_t priv[32])
+static double handshakes_per_s(int port, const uint8_t priv[32], double secs)
 {
 	struct console_info info;
 	struct console_client *c;
@@ -389,7 +406,7 @@ static double handshakes_per_s(int port, const uint8_t priv[32])
 		console_client_close(c);
 		n++;
 		t = now_s();
-	} while (t - t0 < 2.0);
+	} while (t - t0 < secs);
 	return n / (t - t0);
 }
 
@@ -417,7 +434,8 @@ static double cpu_s(pid_t pid)
 	return 0;
 }
 
-static pid_t spawn(char *const argv[])
+/* Runs @argv with stdout (and stderr if @quiet) on /dev/null. */
+static pid_t spawn_q(char *const argv[], bool quiet)
 {
 	pid_t pid = fork();
 
@@ -425,29 +443,263 @@ static pid_t spawn(char *const argv[])
 		int nul = open("/dev/null", O_WRONLY);
 
 		dup2(nul, 1);
+		if (quiet)
+			dup2(nul, 2);
 		execv(argv[0], argv);
 		_exit(127);
 	}
 	return pid;
 }
 
+static pid_t spawn(char *const argv[])
+{
+	return spawn_q(argv, true);
+}
+
+/* Runs a setup tool (ssh-keygen, openssl) to completion. */
+static int run(char *const argv[])
+{
+	pid_t pid = spawn(argv);
+	int st;
+
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		return -1;
+	return WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -1;
+}
+
+static void stop(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGTERM);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+/*
+ * An anchor: a relay in front of the fake QEMU's VNC socket (@tput_port)
+ * and serial echo socket (@rtt_port), measured like walloff-console.
+ */
+struct anchor {
+	const char *name;
+	pid_t pid[2];
+	int tput_port, rtt_port;
+	double mbs, rtt_us;
+};
+
+static int start_socat(struct anchor *a, const char *socat)
+{
+	char l1[80], l2[80], c1[160], c2[160];
+
+	a->tput_port = free_port();
+	a->rtt_port = free_port();
+	snprintf(l1, sizeof(l1), "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork",
+		 a->tput_port);
+	snprintf(c1, sizeof(c1), "UNIX-CONNECT:%s", vnc_path);
+	snprintf(l2, sizeof(l2),
+		 "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork,nodelay",
+		 a->rtt_port);
+	snprintf(c2, sizeof(c2), "UNIX-CONNECT:%s", ser_path);
+	{
+		char *v1[] = {(char *)socat, l1, c1, NULL};
+		char *v2[] = {(char *)socat, l2, c2, NULL};
+
+		a->pid[0] = spawn(v1);
+		a->pid[1] = spawn(v2);
+	}
+	return 0;
+}
+
+/*
+ * sshd in the foreground on a loopback port, everything it reads in our
+ * temp dir, then ssh -N -L forwarding two local ports to the sockets.
+ */
+static int start_ssh(struct anchor *a)
+{
+	char hk[160], id[160], pub[170], ak[160], cfg[160], port[16], dest[32],
+	    f1[192], f2[192], line[512];
+	int sport = free_port();
+	FILE *in, *out;
+
+	if (access("/usr/sbin/sshd", X_OK) || access("/usr/bin/ssh", X_OK) ||
+	    access("/usr/bin/ssh-keygen", X_OK))
+		return -1;
+	snprintf(hk, sizeof(hk), "%s/ssh_host_key", dir);
+	snprintf(id, sizeof(id), "%s/id", dir);
+	snprintf(pub, sizeof(pub), "%s/id.pub", dir);
+	snprintf(ak, sizeof(ak), "%s/authorized_keys", dir);
+	snprintf(cfg, sizeof(cfg), "%s/sshd_config", dir);
+	{
+		char *g1[] = {"/usr/bin/ssh-keygen",
+			      "-q",
+			      "-t",
+			      "ed25519",
+			      "-N",
+			      "",
+			      "-f",
+			      hk,
+			      NULL};
+		char *g2[] = {"/usr/bin/ssh-keygen",
+			      "-q",
+			      "-t",
+			      "ed25519",
+			      "-N",
+			      "",
+			      "-f",
+			      id,
+			      NULL};
+
+		if (run(g1) || run(g2))
+			return -1;
+	}
+	in = fopen(pub, "r");
+	out = fopen(ak, "w");
+	if (in && out && fgets(line, sizeof(line), in))
+		fputs(line, out);
+	if (in)
+		fclose(in);
+	if (out)
+		fclose(out);
+	out = fopen(cfg, "w");
+	if (!out)
+		return -1;
+	fprintf(out,
+		"ListenAddress 127.0.0.1:%d\nHostKey %s\n"
+		"AuthorizedKeysFile %s\nPidFile none\nUsePAM no\n"
+		"StrictModes no\nPermitRootLogin prohibit-password\n"
+		"PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
+		"AllowTcpForwarding yes\nAllowStreamLocalForwarding yes\n"
+		"MaxStartups 100\n",
+		sport, hk, ak);
+	fclose(out);
+	/* sshd refuses to start without its privilege separation dir */
+	mkdir("/run/sshd", 0755);
+	{
+		char *v[] = {"/usr/sbin/sshd", "-D", "-e", "-f", cfg, NULL};
+
+		a->pid[0] = spawn(v);
+	}
+	a->tput_port = free_port();
+	a->rtt_port = free_port();
+	snprintf(port, sizeof(port), "%d", sport);
+	snprintf(dest, sizeof(dest), "%s@127.0.0.1",
+		 getenv("USER") ? getenv("USER") : "root");
+	snprintf(f1, sizeof(f1), "127.0.0.1:%d:%s", a->tput_port, vnc_path);
+	snprintf(f2, sizeof(f2), "127.0.0.1:%d:%s", a->rtt_port, ser_path);
+	/* sshd needs a moment to listen: tcp() retries until it does */
+	close(tcp(sport));
+	{
+		char *v[] = {"/usr/bin/ssh", "-N",
+			     "-F",	     "/dev/null",
+			     "-i",	     id,
+			     "-p",	     port,
+			     "-o",	     "BatchMode=yes",
+			     "-o",	     "StrictHostKeyChecking=no",
+			     "-o",	     "UserKnownHostsFile=/dev/null",
+			     "-o",	     "ExitOnForwardFailure=yes",
+			     "-L",	     f1,
+			     "-L",	     f2,
+			     dest,	     NULL};
+
+		a->pid[1] = spawn(v);
+	}
+	return 0;
+}
+
+/*
+ * One stunnel: services "vnc" and "ser" are TLS servers in front of the
+ * unix sockets; "cvnc" and "cser" are clients that plain TCP enters.
+ */
+static int start_stunnel(struct anchor *a)
+{
+	char key[160], crt[160], cfg[160];
+	int s1 = free_port(), s2 = free_port();
+	FILE *out;
+
+	if (access("/usr/bin/stunnel4", X_OK) ||
+	    access("/usr/bin/openssl", X_OK))
+		return -1;
+	snprintf(key, sizeof(key), "%s/tls.key", dir);
+	snprintf(crt, sizeof(crt), "%s/tls.crt", dir);
+	snprintf(cfg, sizeof(cfg), "%s/stunnel.conf", dir);
+	{
+		char *v[] = {"/usr/bin/openssl",
+			     "req",
+			     "-x509",
+			     "-newkey",
+			     "ec",
+			     "-pkeyopt",
+			     "ec_paramgen_curve:prime256v1",
+			     "-nodes",
+			     "-subj",
+			     "/CN=walloff-bench",
+			     "-days",
+			     "1",
+			     "-keyout",
+			     key,
+			     "-out",
+			     crt,
+			     NULL};
+
+		if (run(v))
+			return -1;
+	}
+	a->tput_port = free_port();
+	a->rtt_port = free_port();
+	out = fopen(cfg, "w");
+	if (!out)
+		return -1;
+	fprintf(out,
+		"foreground = yes\npid =\ndebug = 3\n"
+		"socket = l:TCP_NODELAY=1\nsocket = r:TCP_NODELAY=1\n"
+		"[vnc]\naccept = 127.0.0.1:%d\nconnect = %s\n"
+		"cert = %s\nkey = %s\n"
+		"[ser]\naccept = 127.0.0.1:%d\nconnect = %s\n"
+		"cert = %s\nkey = %s\n"
+		"[cvnc]\nclient = yes\naccept = 127.0.0.1:%d\n"
+		"connect = 127.0.0.1:%d\n"
+		"[cser]\nclient = yes\naccept = 127.0.0.1:%d\n"
+		"connect = 127.0.0.1:%d\n",
+		s1, vnc_path, crt, key, s2, ser_path, crt, key, a->tput_port,
+		s1, a->rtt_port, s2);
+	fclose(out);
+	{
+		char *v[] = {"/usr/bin/stunnel4", cfg, NULL};
+
+		a->pid[0] = spawn(v);
+	}
+	a->pid[1] = -1;
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
-	char keyp[128], keys[128], state[128], audit[128], lst[32], p1[80],
-	    p2[160], p3[80], b64[CONSOLE_B64_LEN], afd[8];
+	char keyp[128], keys[128], state[128], audit[128], lst[32],
+	    b64[CONSOLE_B64_LEN], afd[8];
 	uint8_t priv[32], pub[32];
 	struct console_client **idle;
 	struct rlimit rl;
-	int port = free_port(), sport = free_port(), eport = free_port(), a, i;
-	pid_t con, so1 = -1, so2 = -1;
+	int port = free_port(), a, i, k;
+	pid_t con;
 	const char *socat = argc > 2 ? argv[2] : "/usr/bin/socat";
-	double aead, pm, sm, prt, srt, hs, hs_cpu;
+	struct anchor anchors[] = {
+	    {.name = "socat relay"},
+	    {.name = "ssh -L"},
+	    {.name = "stunnel"},
+	};
+	int (*start[])(struct anchor *) = {NULL, start_ssh, start_stunnel};
+	bool up[3];
+	double aead, pm, prt, hs, hs_cpu;
 	long rss0, rss1;
+	bool hs_only = argc > 1 && !strcmp(argv[1], "--handshakes");
 	FILE *f;
 
+	if (hs_only) {
+		argc--;
+		argv++;
+	}
 	if (argc < 2 || sodium_init() < 0) {
-		fprintf(stderr,
-			"usage: bench-console WALLOFF_CONSOLE [SOCAT]\n");
+		fprintf(stderr, "usage: bench-console [--handshakes] "
+				"WALLOFF_CONSOLE [SOCAT]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -483,33 +735,33 @@ int main(int argc, char *argv[])
 		    state,    "--audit-fd",	  afd,	    "--rate",
 		    "100000", "--max-handshakes", "10000",  "--max-sessions",
 		    "10000",  "--idle-timeout",	  "0",	    NULL};
-		con = spawn(cargv);
-	}
-	snprintf(p1, sizeof(p1), "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork",
-		 sport);
-	snprintf(p2, sizeof(p2), "UNIX-CONNECT:%s", vnc_path);
-	{
-		char *sargv[] = {(char *)socat, p1, p2, NULL};
-
-		so1 = spawn(sargv);
-	}
-	snprintf(p3, sizeof(p3),
-		 "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork,nodelay", eport);
-	snprintf(p2, sizeof(p2), "UNIX-CONNECT:%s", ser_path);
-	{
-		char *sargv[] = {(char *)socat, p3, p2, NULL};
-
-		so2 = spawn(sargv);
+		con = spawn_q(cargv, false);
 	}
 	close(tcp(port)); /* wait until listening (counts as a refusal) */
+	if (hs_only) {
+		hs_cpu = cpu_s(con);
+		hs = handshakes_per_s(port, priv, HS_PROFILE_S);
+		hs_cpu = cpu_s(con) - hs_cpu;
+		printf("handshakes per second (1 client) %.0f /s; per proxy "
+		       "CPU-second %.0f /s\n",
+		       hs, hs_cpu > 0 ? hs * HS_PROFILE_S / hs_cpu : 0.0);
+		stop(con);
+		goto out;
+	}
+	up[0] = !start_socat(&anchors[0], socat);
+	for (k = 1; k < 3; k++)
+		up[k] = !start[k](&anchors[k]);
 
 	aead = aead_mbs();
-	sm = plain_mbs(sport);
+	for (k = 0; k < 3; k++) {
+		anchors[k].mbs = up[k] ? plain_mbs(anchors[k].tput_port) : -1;
+		anchors[k].rtt_us =
+		    up[k] ? plain_rtt_us(anchors[k].rtt_port) : -1;
+	}
 	pm = proxy_mbs(port, priv);
-	srt = plain_rtt_us(eport);
 	prt = proxy_rtt_us(port, priv);
 	hs_cpu = cpu_s(con);
-	hs = handshakes_per_s(port, priv);
+	hs = handshakes_per_s(port, priv, HS_S);
 	hs_cpu = cpu_s(con) - hs_cpu;
 
 	rss0 = rss_kib(con);
@@ -524,22 +776,35 @@ int main(int argc, char *argv[])
 	}
 	rss1 = rss_kib(con);
 
-	printf("anchors (same run):\n");
+	printf("anchors (same run, loopback):\n");
 	printf("  libsodium ChaCha20-Poly1305, 1 core   %8.0f MB/s\n", aead);
-	printf("  socat relay throughput                %8.0f MB/s\n", sm);
-	printf("  socat relay 64-byte round trip        %8.1f us\n", srt);
+	for (k = 0; k < 3; k++) {
+		if (anchors[k].mbs <= 0 || anchors[k].rtt_us <= 0)
+			printf(
+			    "  %-12s                          not available\n",
+			    anchors[k].name);
+		else
+			printf("  %-12s throughput %8.0f MB/s, 64-byte round "
+			       "trip %6.1f us\n",
+			       anchors[k].name, anchors[k].mbs,
+			       anchors[k].rtt_us);
+	}
 	printf("walloff-console:\n");
 	printf("  throughput (QEMU -> client)           %8.0f MB/s  %.2fx "
-	       "socat, %.2fx AEAD\n",
-	       pm, pm / sm, pm / aead);
-	printf(
-	    "  64-byte round trip (serial echo)      %8.1f us    %.2fx socat\n",
-	    prt, prt / srt);
+	       "AEAD\n",
+	       pm, pm / aead);
+	printf("  64-byte round trip (serial echo)      %8.1f us\n", prt);
+	for (k = 0; k < 3; k++)
+		if (anchors[k].mbs > 0 && anchors[k].rtt_us > 0)
+			printf("  walloff/%-12s throughput %.2fx, round trip "
+			       "%.2fx (lower is faster)\n",
+			       anchors[k].name, pm / anchors[k].mbs,
+			       prt / anchors[k].rtt_us);
 	printf("  handshakes per second (1 client)      %8.0f /s\n", hs);
 	printf("  handshakes per proxy CPU-second       %8.0f /s  (server cost "
 	       "%.0f us each)\n",
-	       hs_cpu > 0 ? hs * 2.0 / hs_cpu : 0.0,
-	       hs_cpu > 0 ? hs_cpu / (hs * 2.0) * 1e6 : 0.0);
+	       hs_cpu > 0 ? hs * HS_S / hs_cpu : 0.0,
+	       hs_cpu > 0 ? hs_cpu / (hs * HS_S) * 1e6 : 0.0);
 	printf("  RSS with %d idle sessions           %8ld KiB (%ld KiB "
 	       "before; %.1f KiB/session)\n",
 	       i, rss1, rss0, i ? (double)(rss1 - rss0) / i : 0.0);
@@ -547,20 +812,17 @@ int main(int argc, char *argv[])
 	for (i = 0; i < IDLE_SESSIONS && idle[i]; i++)
 		console_client_close(idle[i]);
 	free(idle);
-	kill(con, SIGTERM);
-	if (so1 > 0)
-		kill(so1, SIGTERM);
-	if (so2 > 0)
-		kill(so2, SIGTERM);
-	waitpid(con, NULL, 0);
-	waitpid(so1, NULL, 0);
-	waitpid(so2, NULL, 0);
+	stop(con);
+	for (k = 0; k < 3; k++) {
+		stop(anchors[k].pid[1]);
+		stop(anchors[k].pid[0]);
+	}
+out:
 	sodium_memzero(priv, sizeof(priv));
 	{
-		char cmd[128];
+		char *v[] = {"/bin/rm", "-rf", dir, NULL};
 
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		(void)!system(cmd);
+		(void)run(v);
 		return 0;
 	}
 }

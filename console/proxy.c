@@ -76,6 +76,12 @@
 #define OUT_CAP (4 * SESSION_FRAME_MAX)
 /* Output toward QEMU: one decrypted frame plus one held RFB message. */
 #define UP_CAP (2 * (SESSION_DATA_MAX + RFB_MSG_MAX))
+/*
+ * Hard limit of those buffers: flow control reads from the client only
+ * below UP_CAP, but one read may complete the frame in progress and the
+ * next one, up to one more full frame of data.
+ */
+#define UP_MAX (UP_CAP + SESSION_FRAME_MAX)
 /* First allocation of a buffer: a HELLO, a CLOSE, a burst of keys. */
 #define BUF_MIN 4096
 /* Source-address buckets for the rate limiter (collisions only share). */
@@ -215,8 +221,15 @@ static int buf_reserve(struct buf *b, size_t room, size_t max)
 
 	if (buf_room(b) >= room)
 		return 0;
-	if (b->p)
-		buf_compact(b);
+	/*
+	 * Move what is pending to the front first: the new size below counts
+	 * only pending bytes, so data left at an offset would overrun it.
+	 */
+	if (b->p && b->off) {
+		memmove(b->p, b->p + b->off, b->len - b->off);
+		b->len -= b->off;
+		b->off = 0;
+	}
 	if (buf_room(b) >= room)
 		return 0;
 	cap = buf_pending(b) + room;
@@ -300,11 +313,16 @@ static void ep_set(struct proxy *px, struct ep *ep, uint32_t mask)
 	ep->mask = mask;
 }
 
+/*
+ * close(2) also removes the descriptor from the epoll set (we never dup
+ * one), so no EPOLL_CTL_DEL first: one syscall less per socket.
+ */
 static void ep_close(struct proxy *px, struct ep *ep)
 {
+	(void)px;
 	if (ep->fd < 0)
 		return;
-	ep_set(px, ep, 0);
+	ep->mask = 0;
 	close(ep->fd);
 	ep->fd = -1;
 }
@@ -499,7 +517,7 @@ static void on_accept(struct proxy *px)
 	socklen_t sl;
 	struct sess *s;
 	char src[sizeof(s->src)];
-	int fd, one = 1;
+	int fd;
 
 	for (;;) {
 		sl = sizeof(ss);
@@ -518,7 +536,6 @@ static void on_accept(struct proxy *px)
 			close(fd);
 			continue;
 		}
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		s = calloc(1, sizeof(*s));
 		if (s)
 			s->hs = malloc(sizeof(*s->hs));
@@ -704,7 +721,7 @@ static int screen_data(struct sess *s, uint8_t *data, size_t len)
 	/* The client speaks only after our greeting, sent once QEMU is up. */
 	if (!s->ups_done)
 		return -EPROTO;
-	if (buf_reserve(&s->up, len + RFB_MSG_MAX, UP_CAP))
+	if (buf_reserve(&s->up, len + RFB_MSG_MAX, UP_MAX))
 		return -ENOBUFS;
 	r = rfb_filter_feed(s->rfb, data, len, s->up.p + s->up.len,
 			    buf_room(&s->up), &uplen, reply, &replylen, NULL);
@@ -723,7 +740,7 @@ static int serial_data(struct sess *s, uint8_t *data, size_t len)
 		s->dropped_serial += len;
 		return 0;
 	}
-	if (buf_reserve(&s->serout, len, UP_CAP))
+	if (buf_reserve(&s->serout, len, UP_MAX))
 		return -ENOBUFS;
 	memcpy(s->serout.p + s->serout.len, data, len);
 	s->serout.len += len;
@@ -849,6 +866,9 @@ static void on_client_in(struct sess *s)
 		 */
 	}
 	if (r < 0) {
+		/* the client closed the session itself: no CLOSE back */
+		if (r == -ECONNRESET)
+			s->dying = true;
 		sess_end(s, why(r, s->authed));
 		return;
 	}
@@ -1129,6 +1149,8 @@ static int listen_on(const char *spec, struct err *e)
 		goto out;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* accepted sockets inherit it (Linux): no setsockopt per client */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 128)) {
 		r = err_set(e, errno, "listen %s:%s: %s", host, port,
 			    strerror(errno));

@@ -33,6 +33,13 @@ PKGS=(
 	clang-tidy cppcheck
 )
 
+# The benches' anchors (bench/bench_console.c: ssh -L and stunnel), only
+# with --bench: tests never need them, and a CI machine should not gain an
+# sshd it did not ask for.
+if [ "${1:-}" = "--bench" ]; then
+	PKGS+=(openssh-server openssh-client stunnel4 openssl)
+fi
+
 if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 else

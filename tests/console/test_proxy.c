@@ -594,6 +594,90 @@ static void test_serial(void **state)
 	assert_true(audit_has("\"dropped_serial\":7", 3000));
 }
 
+/*
+ * Bulk serial echo to a client that reads in bursts with pauses, its
+ * receive buffer small: the proxy's sends come back partial, so its buffer
+ * toward the client holds sent bytes at an offset when the next frame is
+ * added. Regression for a read that completed two large frames: the
+ * buffer toward QEMU's serial port hit its hard limit and the session
+ * ended ("connection error"). The same traffic reached the overrun that
+ * buf_reserve() had (it sized a grown buffer by the pending bytes only),
+ * caught by ASan with an 8 KiB receive buffer (33 s); not reliably with
+ * this faster setting.
+ */
+/* Large messages: one read of the proxy may complete two of them. */
+#define BULK_CHUNK 60000
+#define BULK_TOTAL (40 * BULK_CHUNK)
+#define BULK_RCVBUF 65536
+
+struct bulk {
+	struct cl *c;
+	uint8_t chunk[BULK_CHUNK];
+};
+
+static void *bulk_writer(void *arg)
+{
+	struct bulk *b = arg;
+	size_t sent;
+
+	for (sent = 0; sent < BULK_TOTAL; sent += BULK_CHUNK)
+		cl_send(b->c, SESSION_DATA, SESSION_CH_SERIAL, b->chunk,
+			BULK_CHUNK);
+	return NULL;
+}
+
+static void test_bulk_slow_reader(void **state)
+{
+	static struct bulk b;
+	static uint8_t in[65536], xs[SESSION_FRAME_MAX];
+	struct pollfd p;
+	uint8_t type, ch, *data, *body;
+	size_t blen, used, off, got = 0;
+	struct timespec pause = {0, 2 * 1000 * 1000};
+	int rcv = BULK_RCVBUF, r, reads = 0;
+	pthread_t t;
+	struct cl c;
+	ssize_t n;
+	long m;
+
+	memset(b.chunk, 'x', sizeof(b.chunk));
+	memset(xs, 'x', sizeof(xs));
+	b.c = &c;
+	assert_int_equal(cl_connect(&c, op_priv), SESSION_HELLO);
+	setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
+	cl_send(&c, SESSION_OPEN, SESSION_CH_SERIAL, NULL, 0);
+	assert_int_equal(pthread_create(&t, NULL, bulk_writer, &b), 0);
+	noise_frame_reset(&c.fr);
+	while (got < BULK_TOTAL) {
+		p = (struct pollfd){.fd = c.fd, .events = POLLIN};
+		assert_int_equal(poll(&p, 1, 10000), 1);
+		n = read(c.fd, in, sizeof(in));
+		assert_true(n > 0);
+		for (off = 0; off < (size_t)n; off += used) {
+			r = noise_frame_feed(&c.fr, in + off, (size_t)n - off,
+					     &used, NULL);
+			assert_true(r >= 0);
+			if (!r)
+				continue;
+			body = noise_frame_body(&c.fr, &blen);
+			m = session_open(&c.rx, body, blen, &type, &ch, &data,
+					 NULL);
+			assert_true(m > 0);
+			assert_int_equal(type, SESSION_DATA);
+			assert_memory_equal(data, xs, (size_t)m);
+			got += (size_t)m;
+			noise_frame_reset(&c.fr);
+		}
+		if (++reads % 4 == 0)
+			nanosleep(&pause, NULL);
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(got, BULK_TOTAL);
+	cl_send(&c, SESSION_CLOSE, SESSION_CH_CONTROL, NULL, 0);
+	assert_true(cl_closed(&c));
+	close(c.fd);
+}
+
 static void test_role_change_ends_session(void **state)
 {
 	const char *roles[2] = {"view", "view"};
@@ -711,6 +795,7 @@ int main(void)
 	    cmocka_unit_test(test_protocol_errors),
 	    cmocka_unit_test(test_rfb_filter_in_proxy),
 	    cmocka_unit_test(test_serial),
+	    cmocka_unit_test(test_bulk_slow_reader),
 	    cmocka_unit_test(test_role_change_ends_session),
 	    cmocka_unit_test(test_limits),
 	    cmocka_unit_test(test_notice),
