@@ -106,6 +106,24 @@ class Cell:
                 return r
         return None
 
+    def diagnose(self):
+        """What went wrong, for a failed test: the cell's output (the cell
+        is killed first) and the end of its audit log."""
+        out = ""
+        if self.proc:
+            if self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGKILL)
+            try:
+                out = self.proc.communicate(timeout=10)[0] or ""
+            except (subprocess.TimeoutExpired, ValueError):
+                pass
+        try:
+            tail = [json.dumps(x) for x in self.audit()[-15:]]
+        except (OSError, ValueError):
+            tail = []
+        return "walloff run said:\n" + out + "\naudit log, last:\n" + \
+            "\n".join(tail)
+
     def cleanup(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGKILL)

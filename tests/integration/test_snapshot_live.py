@@ -201,6 +201,8 @@ def main():
         t.ok(r.returncode == 0 and '"s3"' in r.stdout and
              '"vm_state_size": 0' not in r.stdout,
              "stopped: list shows the memory states", r.stdout + r.stderr)
+    except Exception as ex:  # noqa: BLE001 - report, then the checks so far
+        t.ok(False, "unexpected error", repr(ex) + "\n" + cell.diagnose())
     finally:
         eph.cleanup()
         cell.cleanup()
