@@ -46,8 +46,6 @@
 /* qemu-img check: 0 clean, 3 leaked clusters only (harmless after a crash). */
 #define CHECK_OK		0
 #define CHECK_LEAKS		3
-/* Attempts at creating the overlay, see create_overlay(). */
-#define CREATE_TRIES		4
 /* PBKDF time in ms; see the top comment. */
 #define LUKS_ITER_TIME		"10"
 
@@ -147,19 +145,9 @@ static int create_overlay(const struct profile *p,
 		"-o", luks_opts, ovl, NULL,
 	};
 
-	int r, i;
-
 	if (disk_secret_opt(obj, sizeof(obj), "sec0", key))
 		return err_set(e, ENAMETOOLONG, "key path too long");
-	/* QEMU's PBKDF benchmark can fail on a loaded host ("Unable to get
-	 * accurate CPU usage"); nothing was written then: try again. */
-	for (i = 0; i < CREATE_TRIES; i++) {
-		r = qemu_img_run(argv, -1, NULL, NULL, e);
-		if (!r || !e || !strstr(e->msg, "accurate CPU usage"))
-			break;
-		unlink(ovl);
-	}
-	return r;
+	return qemu_img_run_luks(argv, ovl, e);
 }
 
 /* Does the key unlock the overlay? Read-only; the base is not opened. */

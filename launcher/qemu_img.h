@@ -39,4 +39,21 @@ const char *qemu_img_bin(void);
 int qemu_img_run(const char *const *argv, int pass_fd, char **out,
 		 int *status, struct err *e);
 
+/**
+ * qemu_img_run_luks() - qemu_img_run() for a command that writes a LUKS
+ * header, retried when QEMU's PBKDF benchmark fails
+ * @argv:	arguments after the binary name, NULL-terminated
+ * @made:	the file the command creates, removed before a retry and on
+ *		failure
+ * @e:		error
+ *
+ * QEMU times PBKDF iterations with the thread's CPU time and gives up with
+ * "Unable to get accurate CPU usage" when a run measured 0 ms, which a
+ * loaded host produces now and then; nothing is written in that case.
+ *
+ * Return: 0, -EIO if qemu-img failed, or -errno
+ */
+int qemu_img_run_luks(const char *const *argv, const char *made,
+		      struct err *e);
+
 #endif /* WALLOFF_QEMU_IMG_H */

@@ -77,7 +77,7 @@ static int create(const char *key, const char *path, struct err *e)
 	unlink(tmp);
 	r = qemu_img_run(mk, -1, NULL, NULL, e);
 	if (!r)
-		r = qemu_img_run(cv, -1, NULL, NULL, e);
+		r = qemu_img_run_luks(cv, path, e);
 	unlink(tmp);
 	if (r) {
 		unlink(path);
