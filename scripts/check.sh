@@ -20,22 +20,27 @@ set +e
 # at low priority, while the plain build's tests run: those wait on TCG
 # guests most of the time, and the suite must stay under 20 minutes on two
 # cores. Nothing runs from these builds before they finished.
+# The static analysis (meson suite "lint", a minute of clang-tidy) runs
+# there too, with its own log (lintlog.json), counted like the rest.
 (
 	nice -n 10 ninja -C "$ASAN" &&
-	FUZZ_BUILD_ONLY=1 nice -n 10 bash scripts/fuzz.sh
+	FUZZ_BUILD_ONLY=1 nice -n 10 bash scripts/fuzz.sh &&
+	{ nice -n 10 meson test -C "$BUILD" --no-rebuild --suite lint \
+		--logbase lintlog --print-errorlogs || true; }
 ) > "$BUILD/background-build.log" 2>&1 &
 bg=$!
 
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 rc=0
-meson test -C "$BUILD" --print-errorlogs --num-processes 2 || rc=1
+meson test -C "$BUILD" --print-errorlogs --num-processes 2 \
+	--no-suite lint || rc=1
 
 if ! wait $bg; then
-	cat "$BUILD/background-build.log"
 	echo "check.sh: the sanitizer or fuzz build failed" >&2
 	rc=1
 fi
+cat "$BUILD/background-build.log"
 # The sanitizer run skips the "guest" suite: those tests exercise only the
 # test guest and QEMU (no walloff code), and already ran in the plain build;
 # and the "load" suite: its bounds are on memory, which ASan's quarantine
@@ -52,6 +57,6 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-10} bash scripts/fuzz.sh |
 	tee "$BUILD/meson-logs/fuzz.tap" || rc=1
 
 python3 scripts/count-tests.py "$BUILD/meson-logs/testlog.json" \
-	"$ASAN/meson-logs/testlog.json" \
+	"$BUILD/meson-logs/lintlog.json" "$ASAN/meson-logs/testlog.json" \
 	--tap "$BUILD/meson-logs/fuzz.tap" "$BUILD/deb-test.tap" || rc=1
 exit $rc

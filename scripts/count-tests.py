@@ -23,7 +23,11 @@ TAP = re.compile(r"^(not ok|ok)\b(.*)$")
 def count(path):
     passed = failed = 0
     failures = []
-    with open(path) as f:
+    try:
+        f = open(path)
+    except OSError as e:
+        return 0, 1, [f"{path}: {e.strerror} (the run did not happen)"]
+    with f:
         for line in f:
             line = line.strip()
             if not line:
