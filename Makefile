@@ -41,4 +41,4 @@ fuzz:
 	bash scripts/fuzz.sh
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz
