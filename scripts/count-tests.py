@@ -14,10 +14,31 @@ failure. Prints "N passed, N failed" last and exits non-zero when anything
 failed or nothing ran.
 """
 import json
+import os
 import re
 import sys
 
 TAP = re.compile(r"^(not ok|ok)\b(.*)$")
+
+
+def tap_cases(lines, label):
+    """The "ok"/"not ok" lines of TAP output: (passed, failed, failures).
+    A SKIP is a failure: nothing here may be skipped."""
+    passed = failed = 0
+    failures = []
+    for l in lines:
+        m = TAP.match(l.strip())
+        if not m:
+            continue
+        if "# SKIP" in m.group(2):
+            failed += 1
+            failures.append(f"{label}: skipped: {m.group(2)}")
+        elif m.group(1) == "ok":
+            passed += 1
+        else:
+            failed += 1
+            failures.append(f"{label}:{m.group(2)}")
+    return passed, failed, failures
 
 
 def count(path):
@@ -40,18 +61,8 @@ def count(path):
             # testlog.json does not record the protocol: a TAP plan line
             # ("1..N") in the output marks a TAP test.
             if re.search(r"^1\.\.\d+", out, re.M):
-                for l in out.splitlines():
-                    m = TAP.match(l.strip())
-                    if not m:
-                        continue
-                    if "# SKIP" in m.group(2):
-                        f_ += 1
-                        failures.append(f"{name}: skipped: {m.group(2)}")
-                    elif m.group(1) == "ok":
-                        p += 1
-                    else:
-                        f_ += 1
-                        failures.append(f"{name}:{m.group(2)}")
+                p, f_, fails = tap_cases(out.splitlines(), name)
+                failures += fails
                 if result not in ("OK", "EXPECTEDFAIL") and f_ == 0:
                     f_ += 1
                     failures.append(f"{name}: {result}")
@@ -71,8 +82,6 @@ def count(path):
 
 def count_tap(path):
     """A plain TAP file: (passed, failed, failures)."""
-    passed = failed = 0
-    failures = []
     plan = None
     try:
         with open(path) as f:
@@ -80,22 +89,11 @@ def count_tap(path):
     except OSError as e:
         return 0, 1, [f"{path}: {e.strerror}"]
     for l in lines:
-        l = l.strip()
-        m = re.match(r"^1\.\.(\d+)", l)
-        if m and plan is None:
+        m = re.match(r"^1\.\.(\d+)", l.strip())
+        if m:
             plan = int(m.group(1))
-            continue
-        m = TAP.match(l)
-        if not m:
-            continue
-        if "# SKIP" in m.group(2):
-            failed += 1
-            failures.append(f"skipped:{m.group(2)}")
-        elif m.group(1) == "ok":
-            passed += 1
-        else:
-            failed += 1
-            failures.append(m.group(2).strip())
+            break
+    passed, failed, failures = tap_cases(lines, os.path.basename(path))
     if plan is None or plan != passed + failed:
         failures.append(f"plan {plan}, {passed + failed} results "
                         "(the run stopped early?)")
