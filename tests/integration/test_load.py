@@ -75,14 +75,6 @@ DENY_RATIO_MIN = 2
 AUDIT_RECORD_MAX = 512
 
 
-def enter_netns():
-    if os.environ.get("WALLOFF_TEST_NETNS") == "1":
-        return
-    env = dict(os.environ, WALLOFF_TEST_NETNS="1")
-    os.execvpe("unshare", ["unshare", "-n", "--", sys.executable,
-                           os.path.abspath(__file__)] + sys.argv[1:], env)
-
-
 def proc_res(pid):
     """(open fds, VmRSS KiB) of a process."""
     fds = len(os.listdir(f"/proc/{pid}/fd"))
@@ -139,7 +131,7 @@ FLOOD_LOOPS = (
 
 
 def main():
-    enter_netns()
+    celllib.enter_netns(__file__)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     subprocess.run(["ip", "addr", "add", DOC_ADDR + "/32", "dev", "lo"],
                    check=True)

@@ -33,6 +33,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import guestlib  # noqa: E402
+
 failures = []
 results = []
 NET = os.environ.get("WALLOFF_NET")
@@ -374,10 +377,7 @@ def test_bad_length(tmp):
 def main():
     # nothing here should pass the policy, but if it did, it stays inside
     # a network namespace of our own
-    if os.environ.get("WALLOFF_TEST_NETNS") != "1":
-        env = dict(os.environ, WALLOFF_TEST_NETNS="1")
-        os.execvpe("unshare", ["unshare", "-n", "--", sys.executable,
-                               os.path.abspath(__file__)], env)
+    guestlib.enter_netns(__file__)
     if not NET:
         print("WALLOFF_NET is not set")
         return 1

@@ -16,7 +16,6 @@ listener and is audited with its fields; an ARP/IP spoof from another
 address is dropped and audited; after stop no table or tap remains.
 """
 import os
-import subprocess
 import sys
 import time
 
@@ -121,11 +120,8 @@ def inner():
 
 
 def main():
-    if os.environ.get("WALLOFF_NFT_INNER") == "1":
-        return inner()
-    env = dict(os.environ, WALLOFF_NFT_INNER="1")
-    return subprocess.run(["unshare", "-n", sys.executable,
-                           os.path.abspath(__file__)], env=env).returncode
+    guestlib.enter_netns(__file__)
+    return inner()
 
 
 if __name__ == "__main__":

@@ -24,14 +24,6 @@ import celllib  # noqa: E402
 PORT = 5932
 
 
-def enter_netns():
-    if os.environ.get("WALLOFF_TEST_NETNS") == "1":
-        return
-    env = dict(os.environ, WALLOFF_TEST_NETNS="1")
-    os.execvpe("unshare", ["unshare", "-n", "--", sys.executable,
-                           os.path.abspath(__file__)] + sys.argv[1:], env)
-
-
 def wait_for(pred, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -61,7 +53,7 @@ def stop(cell):
 
 
 def main():
-    enter_netns()
+    celllib.enter_netns(__file__)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     t = celllib.Checks()
     cell = celllib.Cell("it-quar", console={
