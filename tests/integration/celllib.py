@@ -95,7 +95,10 @@ class Cell:
         if not os.path.exists(path):
             return []
         with open(path) as f:
-            return [json.loads(l) for l in f if l.strip()]
+            # A last line without its newline is a record still being
+            # written by the running cell: it is read on the next call.
+            return [json.loads(l) for l in f
+                    if l.strip() and l.endswith("\n")]
 
     def events(self):
         return [r["event"] for r in self.audit()]
