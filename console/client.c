@@ -11,8 +11,8 @@
  * with a reason such as "key not authorized"; then the NOTICE messages
  * HELLO announced, checked (control.c) before anyone prints them.
  *
- * Received frames are reassembled in a fixed reader and decrypted in
- * place; sends are sealed in place in one frame buffer. Any decryption
+ * Received frames are decrypted where recv(2) put them (read_frame());
+ * sends are sealed in place in one frame buffer. Any decryption
  * failure ends the session (the caller gets -EBADMSG and must close).
  */
 #include <errno.h>
@@ -36,14 +36,21 @@
 
 /* How long closing a channel waits for the server's confirmation. */
 #define CLIENT_CLOSE_WAIT_MS 5000
-/* Raw bytes read ahead from the socket. */
-#define CLIENT_INBUF 65536
+/*
+ * Raw bytes read ahead from the socket: two whole frames, so a frame is
+ * always contiguous and is decrypted where recv(2) put it.
+ */
+#define CLIENT_INBUF (2 * SESSION_FRAME_MAX)
+/* A read at least this large: bulk data, more is probably queued. */
+#define CLIENT_BULK 16384
 
 struct console_client {
 	int fd;
 	struct noise_cipher tx, rx;
-	size_t inoff, inlen;
-	struct noise_frame_reader fr;
+	/* in[inoff, inoff + cur) is the current frame, then unread bytes
+	 * up to inlen */
+	size_t inoff, cur, inlen;
+	bool bulk; /* the last read was large: try the next before polling */
 	uint8_t in[CLIENT_INBUF];
 	uint8_t frame[SESSION_FRAME_MAX];
 };
@@ -74,48 +81,79 @@ static int send_all(int fd, const uint8_t *p, size_t n, struct err *e)
 }
 
 /*
- * Read until one frame is complete. Return 1 (frame in c->fr), 0 on
- * timeout, -errno on error or EOF (-ECONNRESET).
+ * Drop the current frame and read until the next one is complete. Return
+ * 1 (frame_body() gives it), 0 on timeout, -errno on error or EOF
+ * (-ECONNRESET). Frames are decrypted where they lie in c->in: the only
+ * copy is the kernel's. After a large read the socket is read again
+ * before poll(2), which saves a syscall per frame in bulk transfers;
+ * without a timeout there is no poll(2) at all (the socket blocks).
  */
 static int read_frame(struct console_client *c, int timeout_ms, struct err *e)
 {
 	long long deadline = timeout_ms < 0 ? 0 : now_ms() + timeout_ms;
 	struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
-	size_t used;
+	size_t room;
 	ssize_t n;
+	long f;
 	int r, left;
 
+	c->inoff += c->cur;
+	c->cur = 0;
 	for (;;) {
-		while (c->inoff < c->inlen) {
-			r = noise_frame_feed(&c->fr, c->in + c->inoff,
-					     c->inlen - c->inoff, &used, e);
-			if (r < 0)
-				return r;
-			c->inoff += used;
-			if (r)
-				return 1;
+		f = noise_frame_peek(c->in + c->inoff, c->inlen - c->inoff,
+				     e);
+		if (f < 0)
+			return (int)f;
+		if (f) {
+			c->cur = (size_t)f;
+			return 1;
 		}
-		left = timeout_ms < 0 ? -1 : (int)(deadline - now_ms());
-		if (timeout_ms >= 0 && left < 0)
-			left = 0;
-		r = poll(&pfd, 1, left);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return err_set(e, errno, "poll: %s", strerror(errno));
-		if (!r)
-			return 0;
-		n = recv(c->fd, c->in, sizeof(c->in), 0);
+		if (c->inoff == c->inlen) {
+			c->inoff = c->inlen = 0;
+		} else if (CLIENT_INBUF - c->inlen < SESSION_FRAME_MAX) {
+			/* a partial frame near the end: to the front */
+			memmove(c->in, c->in + c->inoff, c->inlen - c->inoff);
+			c->inlen -= c->inoff;
+			c->inoff = 0;
+		}
+		/* without a deadline a blocking recv() is the wait itself */
+		if (!c->bulk && timeout_ms >= 0) {
+			left = (int)(deadline - now_ms());
+			if (left < 0)
+				left = 0;
+			r = poll(&pfd, 1, left);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return err_set(e, errno, "poll: %s",
+					       strerror(errno));
+			if (!r)
+				return 0;
+		}
+		room = CLIENT_INBUF - c->inlen;
+		n = recv(c->fd, c->in + c->inlen, room,
+			 c->bulk || timeout_ms >= 0 ? MSG_DONTWAIT : 0);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			c->bulk = false;
+			continue;
+		}
 		if (n < 0)
 			return err_set(e, errno, "recv: %s", strerror(errno));
 		if (!n)
 			return err_set(e, ECONNRESET,
 				       "the server closed the connection");
-		c->inoff = 0;
-		c->inlen = (size_t)n;
+		c->bulk = n >= CLIENT_BULK;
+		c->inlen += (size_t)n;
 	}
+}
+
+/* The current frame's Noise message (after the length header). */
+static uint8_t *frame_body(struct console_client *c, size_t *blen)
+{
+	*blen = c->cur - NOISE_FRAME_HDR;
+	return c->in + c->inoff + NOISE_FRAME_HDR;
 }
 
 static int tcp_connect(const char *host, unsigned port, int timeout_ms,
@@ -200,9 +238,8 @@ static int read_notices(struct console_client *c, struct console_info *info,
 		if (r <= 0)
 			return r ? r : err_set(e, ETIMEDOUT,
 					       "announced NOTICE missing");
-		body = noise_frame_body(&c->fr, &blen);
+		body = frame_body(c, &blen);
 		n = session_open(&c->rx, body, blen, &type, &ch, &data, e);
-		noise_frame_reset(&c->fr);
 		if (n < 0)
 			return (int)n;
 		if (type == SESSION_CLOSE)
@@ -261,13 +298,12 @@ struct console_client *console_client_connect(const char *host, unsigned port,
 			    "no handshake answer (is this a walloff console?)");
 		goto fail;
 	}
-	body = noise_frame_body(&c->fr, &blen);
+	body = frame_body(c, &blen);
 	if (noise_read_message(&hs, body, blen, payload, sizeof(payload), e) <
 	    0) {
 		err_prefix(e, "handshake");
 		goto fail;
 	}
-	noise_frame_reset(&c->fr);
 	memcpy(info->server_pub, hs.rs, 32);
 	if (pin && sodium_memcmp(pin, hs.rs, 32)) {
 		char want[CONSOLE_FPR_LEN], got[CONSOLE_FPR_LEN];
@@ -292,7 +328,7 @@ struct console_client *console_client_connect(const char *host, unsigned port,
 			err_set(e, ETIMEDOUT, "no answer after the handshake");
 		goto fail;
 	}
-	body = noise_frame_body(&c->fr, &blen);
+	body = frame_body(c, &blen);
 	n = session_open(&c->rx, body, blen, &type, &ch, &data, e);
 	if (n < 0)
 		goto fail;
@@ -308,7 +344,6 @@ struct console_client *console_client_connect(const char *host, unsigned port,
 		err_set(e, EPROTO, "malformed HELLO from the server");
 		goto fail;
 	}
-	noise_frame_reset(&c->fr);
 	if (read_notices(c, info, notices, timeout_ms, e))
 		goto fail;
 	return c;
@@ -389,10 +424,11 @@ int console_client_send(struct console_client *c, unsigned ch,
 	return 0;
 }
 
-long console_client_recv(struct console_client *c, unsigned *ch, uint8_t *buf,
-			 int timeout_ms, struct err *e)
+long console_client_recv_ref(struct console_client *c, unsigned *ch,
+			     const uint8_t **data, int timeout_ms,
+			     struct err *e)
 {
-	uint8_t *body, type, chn, *data;
+	uint8_t *body, type, chn, *d;
 	size_t blen;
 	long n;
 	int r;
@@ -401,24 +437,34 @@ long console_client_recv(struct console_client *c, unsigned *ch, uint8_t *buf,
 		r = read_frame(c, timeout_ms, e);
 		if (r <= 0)
 			return r;
-		body = noise_frame_body(&c->fr, &blen);
-		n = session_open(&c->rx, body, blen, &type, &chn, &data, e);
-		noise_frame_reset(&c->fr);
+		body = frame_body(c, &blen);
+		n = session_open(&c->rx, body, blen, &type, &chn, &d, e);
 		if (n < 0)
 			return n;
 		*ch = chn;
 		if (type == SESSION_DATA) {
-			memcpy(buf, data, (size_t)n);
+			*data = d;
 			return n;
 		}
 		if (type == SESSION_CLOSE)
 			return reason_err(e, chn ? EPIPE : ECONNRESET,
 					  chn ? "channel closed"
 					      : "session closed by the console",
-					  data, n);
+					  d, n);
 		/* HELLO again, a NOTICE not announced in HELLO, or unknown:
 		 * ignore, as PROTOCOL.md says */
 	}
+}
+
+long console_client_recv(struct console_client *c, unsigned *ch, uint8_t *buf,
+			 int timeout_ms, struct err *e)
+{
+	const uint8_t *data;
+	long n = console_client_recv_ref(c, ch, &data, timeout_ms, e);
+
+	if (n > 0)
+		memcpy(buf, data, (size_t)n);
+	return n;
 }
 
 int console_client_fd(const struct console_client *c)
@@ -428,7 +474,11 @@ int console_client_fd(const struct console_client *c)
 
 bool console_client_pending(const struct console_client *c)
 {
-	return c->inoff < c->inlen;
+	size_t next = c->inoff + c->cur;
+
+	/* a whole frame after the current one, or a malformed header that
+	 * the next read reports at once */
+	return noise_frame_peek(c->in + next, c->inlen - next, NULL) != 0;
 }
 
 void console_client_close(struct console_client *c)

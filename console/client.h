@@ -217,6 +217,21 @@ int console_client_send(struct console_client *c, unsigned ch,
 long console_client_recv(struct console_client *c, unsigned *ch, uint8_t *buf,
 			 int timeout_ms, struct err *e);
 
+/**
+ * console_client_recv_ref() - console_client_recv() without the copy
+ * @c:		client
+ * @ch:		out: channel it belongs to
+ * @data:	out: the bytes, inside the client; valid until the next call
+ *		that receives on @c
+ * @timeout_ms:	-1 to wait forever
+ * @e:		error; -ECONNRESET when the server closed the session
+ *
+ * Return: number of bytes (0: timeout), or -errno
+ */
+long console_client_recv_ref(struct console_client *c, unsigned *ch,
+			     const uint8_t **data, int timeout_ms,
+			     struct err *e);
+
 /* Largest data message console_client_recv() returns. */
 #define CONSOLE_CLIENT_BUF 65536
 

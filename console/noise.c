@@ -530,6 +530,19 @@ int noise_frame_feed(struct noise_frame_reader *r, const uint8_t *in, size_t n,
 	return r->len == NOISE_FRAME_HDR + body;
 }
 
+long noise_frame_peek(const uint8_t *p, size_t avail, struct err *e)
+{
+	size_t body;
+
+	if (avail < NOISE_FRAME_HDR)
+		return 0;
+	body = (size_t)p[0] << 8 | p[1];
+	if (body == 0)
+		return err_set(e, EBADMSG, "noise: empty frame");
+	return avail >= NOISE_FRAME_HDR + body ? (long)(NOISE_FRAME_HDR + body)
+					       : 0;
+}
+
 uint8_t *noise_frame_body(struct noise_frame_reader *r, size_t *len)
 {
 	*len = r->len - NOISE_FRAME_HDR;

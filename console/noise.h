@@ -301,6 +301,21 @@ int noise_frame_feed(struct noise_frame_reader *r, const uint8_t *in, size_t n,
 		     size_t *used, struct err *e);
 
 /**
+ * noise_frame_peek() - is a whole frame at the start of a buffer?
+ * @p:		bytes (a frame header first)
+ * @avail:	number of bytes at @p
+ * @e:		error
+ *
+ * For readers that keep frames where recv(2) put them (console/client.c)
+ * instead of copying them into a noise_frame_reader. The same rules as
+ * noise_frame_feed(): a zero-length frame is malformed.
+ *
+ * Return: the frame's length with its header when all of it is there, 0
+ * when more bytes are needed, -EBADMSG for a malformed frame
+ */
+long noise_frame_peek(const uint8_t *p, size_t avail, struct err *e);
+
+/**
  * noise_frame_body() - the completed frame
  * @r:		reader after noise_frame_feed() returned 1
  * @len:	out: body length

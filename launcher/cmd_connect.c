@@ -156,6 +156,7 @@ static int relay_viewer(struct console_client *c, int vfd)
 	struct pollfd p[2] = {{.fd = vfd, .events = POLLIN},
 			      {.fd = console_client_fd(c), .events = POLLIN}};
 	struct err e = {0};
+	const uint8_t *data;
 	unsigned ch;
 	ssize_t n;
 	long r;
@@ -179,7 +180,8 @@ static int relay_viewer(struct console_client *c, int vfd)
 			}
 		}
 		if (p[1].revents || console_client_pending(c)) {
-			r = console_client_recv(c, &ch, buf, 0, &e);
+			/* straight from the client's buffer to the viewer */
+			r = console_client_recv_ref(c, &ch, &data, 0, &e);
 			if (r < 0) {
 				fprintf(stderr, "walloff connect: %s\n", e.msg);
 				rc = r == -EPIPE ? 0 : -EIO;
@@ -189,7 +191,7 @@ static int relay_viewer(struct console_client *c, int vfd)
 				size_t off = 0;
 
 				while (off < (size_t)r) {
-					n = write(vfd, buf + off,
+					n = write(vfd, data + off,
 						  (size_t)r - off);
 					if (n <= 0)
 						goto out;

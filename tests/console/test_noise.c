@@ -521,6 +521,31 @@ static void test_frame_reader(void **state)
 	assert_int_equal(b[0], 9);
 }
 
+/* The in-place frame check the client uses: hostile headers included. */
+static void test_frame_peek(void **state)
+{
+	static uint8_t big[NOISE_FRAME_HDR + NOISE_MAX_MSG + 5];
+	const uint8_t empty[2] = {0, 0}, three[6] = {0, 3, 'a', 'b', 'c', 0};
+	struct err e = {0};
+
+	(void)state;
+	assert_int_equal(noise_frame_peek(three, 0, NULL), 0);
+	assert_int_equal(noise_frame_peek(three, 1, NULL), 0);
+	assert_int_equal(noise_frame_peek(three, 2, NULL), 0);
+	assert_int_equal(noise_frame_peek(three, 4, NULL), 0);
+	assert_int_equal(noise_frame_peek(three, 5, NULL), 5);
+	/* bytes of the next frame behind it are not part of it */
+	assert_int_equal(noise_frame_peek(three, 6, NULL), 5);
+	assert_int_equal(noise_frame_peek(empty, 2, &e), -EBADMSG);
+	assert_non_null(strstr(e.msg, "empty frame"));
+	/* the largest frame: 65535 bytes after the header, one short */
+	big[0] = big[1] = 0xff;
+	assert_int_equal(noise_frame_peek(big, NOISE_FRAME_HDR + 65534, NULL),
+			 0);
+	assert_int_equal(noise_frame_peek(big, sizeof(big), NULL),
+			 NOISE_FRAME_HDR + 65535);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -533,6 +558,7 @@ int main(void)
 	    cmocka_unit_test(test_transport),
 	    cmocka_unit_test(test_misuse),
 	    cmocka_unit_test(test_frame_reader),
+	    cmocka_unit_test(test_frame_peek),
 	};
 
 	if (sodium_init() < 0)

@@ -7,7 +7,8 @@
  * XX handshake (message 1, then message 3 after we answer), and once the
  * handshake fails or finishes, to a transport cipher. Nothing may crash,
  * read out of bounds or loop; the input's first byte sets the chunk size
- * so that frames also arrive split at odd places.
+ * so that frames also arrive split at odd places. Then the same stream is
+ * cut into frames in place (noise_frame_peek()), which must agree.
  */
 #include <stdint.h>
 #include <string.h>
@@ -57,5 +58,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		noise_frame_reset(&r);
 	}
 	noise_handshake_wipe(&hs);
+	/*
+	 * The in-place reader (noise_frame_peek(), as the client uses it)
+	 * must cut the same stream into the same frames as the copying
+	 * reader, and stop at the same malformed header.
+	 */
+	off = 0;
+	noise_frame_reset(&r);
+	for (;;) {
+		long f = noise_frame_peek(data + off, size - off, NULL);
+
+		rc = noise_frame_feed(&r, data + off, size - off, &used, NULL);
+		if (f < 0 || rc < 0) {
+			if ((f < 0) != (rc < 0))
+				__builtin_trap();
+			break;
+		}
+		if ((f > 0) != (rc == 1) || (f > 0 && (size_t)f != used))
+			__builtin_trap();
+		if (!f)
+			break;
+		off += (size_t)f;
+		noise_frame_reset(&r);
+	}
 	return 0;
 }
