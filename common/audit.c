@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,32 @@ void audit_timestamp(char *buf, size_t len)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf, len, "%s.%03ldZ", base, ts.tv_nsec / 1000000L);
+}
+
+/*
+ * The pid in every record, without a getpid(2) per record (the console
+ * writes two records per session): cached, and forgotten in a forked
+ * child so that it reports its own.
+ */
+static pid_t pid_cached;
+static pthread_once_t pid_once = PTHREAD_ONCE_INIT;
+
+static void pid_forget(void)
+{
+	pid_cached = 0;
+}
+
+static void pid_hook(void)
+{
+	pthread_atfork(NULL, NULL, pid_forget);
+}
+
+static pid_t audit_pid(void)
+{
+	pthread_once(&pid_once, pid_hook);
+	if (!pid_cached)
+		pid_cached = getpid();
+	return pid_cached;
 }
 
 struct audit *audit_fdopen(int fd, const char *cell, struct err *e)
@@ -114,7 +141,7 @@ int audit_log(struct audit *a, const char *event, json_t *details)
 
 	audit_timestamp(ts, sizeof(ts));
 	rec = json_pack("{s:s, s:s, s:s, s:i, s:o}", "time", ts, "cell", a->cell,
-			"event", event, "pid", (int)getpid(), "details", details);
+			"event", event, "pid", (int)audit_pid(), "details", details);
 	if (!rec)
 		return -ENOMEM;
 

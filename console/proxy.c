@@ -511,6 +511,13 @@ static void format_src(const struct sockaddr_storage *ss, char *out, size_t n)
 	}
 }
 
+static void on_client_in(struct sess *s);
+
+/*
+ * One connection per readiness event, like nginx without multi_accept:
+ * the listener is level-triggered, so epoll reports it again while more
+ * wait, and a lone client costs no second accept4() that fails EAGAIN.
+ */
 static void on_accept(struct proxy *px)
 {
 	struct sockaddr_storage ss;
@@ -519,50 +526,51 @@ static void on_accept(struct proxy *px)
 	char src[sizeof(s->src)];
 	int fd;
 
-	for (;;) {
-		sl = sizeof(ss);
-		fd = accept4(px->lis.fd, (struct sockaddr *)&ss, &sl,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			return;
-		format_src(&ss, src, sizeof(src));
-		if (!rate_ok(px, &ss)) {
-			audit_refused(px, src, "rate limited", NULL);
-			close(fd);
-			continue;
-		}
-		if (px->n_hs >= px->cfg->max_handshakes) {
-			audit_refused(px, src, "too many handshakes", NULL);
-			close(fd);
-			continue;
-		}
-		s = calloc(1, sizeof(*s));
-		if (s)
-			s->hs = malloc(sizeof(*s->hs));
-		if (s && s->hs)
-			*s->hs = px->hs_tmpl;
-		if (!s || !s->hs) {
-			if (s)
-				free(s->hs);
-			free(s);
-			close(fd);
-			audit_refused(px, src, "out of memory", NULL);
-			continue;
-		}
-		px->n_hs++;
-		s->px = px;
-		memcpy(s->src, src, sizeof(src));
-		s->cli = (struct ep){EP_CLIENT, s, fd, 0};
-		s->vnc = (struct ep){EP_VNC, s, -1, 0};
-		s->ser = (struct ep){EP_SERIAL, s, -1, 0};
-		now(&s->start);
-		s->last = s->start;
-		s->next = px->sessions;
-		if (s->next)
-			s->next->prev = s;
-		px->sessions = s;
-		sess_update(s);
+	sl = sizeof(ss);
+	fd = accept4(px->lis.fd, (struct sockaddr *)&ss, &sl,
+		     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	format_src(&ss, src, sizeof(src));
+	if (!rate_ok(px, &ss)) {
+		audit_refused(px, src, "rate limited", NULL);
+		close(fd);
+		return;
 	}
+	if (px->n_hs >= px->cfg->max_handshakes) {
+		audit_refused(px, src, "too many handshakes", NULL);
+		close(fd);
+		return;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s)
+		s->hs = malloc(sizeof(*s->hs));
+	if (s && s->hs)
+		*s->hs = px->hs_tmpl;
+	if (!s || !s->hs) {
+		if (s)
+			free(s->hs);
+		free(s);
+		close(fd);
+		audit_refused(px, src, "out of memory", NULL);
+		return;
+	}
+	px->n_hs++;
+	s->px = px;
+	memcpy(s->src, src, sizeof(src));
+	s->cli = (struct ep){EP_CLIENT, s, fd, 0};
+	s->vnc = (struct ep){EP_VNC, s, -1, 0};
+	s->ser = (struct ep){EP_SERIAL, s, -1, 0};
+	now(&s->start);
+	s->last = s->start;
+	s->next = px->sessions;
+	if (s->next)
+		s->next->prev = s;
+	px->sessions = s;
+	sess_update(s);
+	/* the client sends message 1 right after connecting: it is often
+	 * here already, which saves a trip through epoll_wait */
+	on_client_in(s);
 }
 
 static int unix_connect(const char *path)
