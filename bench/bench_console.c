@@ -24,15 +24,20 @@
  * reported as such and skipped. Nothing is asserted: the numbers are
  * printed for people; `meson test --benchmark` runs it.
  *
- * Usage: bench-console [--handshakes] WALLOFF_CONSOLE [SOCAT]
+ * Usage: bench-console [--handshakes|--data|--rtt] [--one-cpu]
+ *                      WALLOFF_CONSOLE [SOCAT]
  * --handshakes: only the handshake loop, for 10 s, no anchors (to profile
- * the server with `perf record -p`).
+ * the server with `perf record -p`); --data: only walloff's throughput
+ * and round trip, ROUNDS times, with the proxy's CPU share; --rtt: only the round trip, 20 times. --one-cpu:
+ * the bench and everything it starts run on CPU 0 (round trips without
+ * cross-CPU wakeups; throughput then shares one core).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,11 +53,18 @@
 #include <sodium.h>
 
 #include "client.h"
+#include "noise.h"
 
 /* Enough to run for a second or more at the rates we expect. */
 #define BENCH_BYTES (512ull << 20)
 #define BENCH_CHUNK 65536
 #define RTT_ROUNDS 5000
+/*
+ * Every throughput and round-trip measurement is repeated this many times,
+ * walloff and the anchors taking turns, and the median is printed: the
+ * machine's load moves single runs by tens of percent.
+ */
+#define ROUNDS 5
 #define IDLE_SESSIONS 1000
 /* Seconds of back-to-back handshakes: in the full run, and with
  * --handshakes (long enough for a profile). */
@@ -300,6 +312,7 @@ static double proxy_mbs(int port, const uint8_t priv[32])
 {
 	static const uint8_t req[10] = {3, 0, 0, 0, 0, 0, 4, 0, 3, 0};
 	uint8_t *buf = malloc(CONSOLE_CLIENT_BUF);
+	const uint8_t *data;
 	struct console_info info;
 	struct console_client *c;
 	unsigned long long got = 0;
@@ -323,8 +336,10 @@ static double proxy_mbs(int port, const uint8_t priv[32])
 		goto fail;
 	t0 = now_s();
 	console_client_send(c, CONSOLE_CH_SCREEN, req, 10, NULL);
+	/* the bytes are used where they were decrypted, as walloff connect
+	 * does before writing them to the viewer */
 	while (got < BENCH_BYTES) {
-		n = console_client_recv(c, &ch, buf, 10000, NULL);
+		n = console_client_recv_ref(c, &ch, &data, 10000, NULL);
 		if (n <= 0)
 			break;
 		got += (unsigned long long)n;
@@ -375,8 +390,9 @@ static double proxy_rtt_us(int port, const uint8_t priv[32])
 	for (i = 0; i < RTT_ROUNDS; i++) {
 		if (console_client_send(c, CONSOLE_CH_SERIAL, b, 64, NULL))
 			goto fail;
+		/* no timeout, like the anchors' blocking read() */
 		for (got = 0; got < 64; got += (size_t)n) {
-			n = console_client_recv(c, &ch, buf, 5000, NULL);
+			n = console_client_recv(c, &ch, buf, -1, NULL);
 			if (n <= 0)
 				goto fail;
 		}
@@ -408,6 +424,160 @@ static double handshakes_per_s(int port, const uint8_t priv[32], double secs)
 		t = now_s();
 	} while (t - t0 < secs);
 	return n / (t - t0);
+}
+
+/*
+ * Median, smallest and largest of ROUNDS measurements; any failed round
+ * (negative) makes the median negative, so the result is reported as not
+ * available rather than quietly better.
+ */
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(const double v[ROUNDS])
+{
+	double t[ROUNDS];
+	int i;
+
+	for (i = 0; i < ROUNDS; i++)
+		if (v[i] <= 0)
+			return -1;
+	memcpy(t, v, sizeof(t));
+	qsort(t, ROUNDS, sizeof(t[0]), cmp_d);
+	return ROUNDS % 2 ? t[ROUNDS / 2]
+			  : (t[ROUNDS / 2 - 1] + t[ROUNDS / 2]) / 2;
+}
+
+static double lo(const double v[ROUNDS])
+{
+	double m = v[0];
+	int i;
+
+	for (i = 1; i < ROUNDS; i++)
+		if (v[i] < m)
+			m = v[i];
+	return m;
+}
+
+static double hi(const double v[ROUNDS])
+{
+	double m = v[0];
+	int i;
+
+	for (i = 1; i < ROUNDS; i++)
+		if (v[i] > m)
+			m = v[i];
+	return m;
+}
+
+/*
+ * The floor under the proxy's cost per handshake: its Noise_XX responder
+ * work alone (read message 1, write message 2, read message 3, split), in
+ * memory, with the initiator's work outside the clock. One ephemeral key
+ * and three X25519 operations are most of it.
+ */
+static double hs_crypto_us(void)
+{
+	static const uint8_t pro[] = "bench";
+	uint8_t ipriv[32], ipub[32], rpriv[32], rpub[32], m1[128], m2[128],
+	    m3[128], pl[64];
+	struct noise_handshake i, r, tmpl;
+	struct noise_cipher a, b;
+	double t = 0, t0;
+	long l1, l2, l3;
+	int k, n = 2000;
+
+	noise_keypair(ipriv, ipub);
+	noise_keypair(rpriv, rpub);
+	if (noise_handshake_init(&tmpl, NOISE_XX, false, pro, sizeof(pro),
+				 rpriv, NULL))
+		return -1;
+	for (k = 0; k < n; k++) {
+		if (noise_handshake_init(&i, NOISE_XX, true, pro, sizeof(pro),
+					 ipriv, NULL))
+			return -1;
+		l1 = noise_write_message(&i, NULL, 0, m1, sizeof(m1), NULL);
+		t0 = now_s();
+		r = tmpl;
+		if (noise_read_message(&r, m1, (size_t)l1, pl, sizeof(pl),
+				       NULL) < 0)
+			return -1;
+		l2 = noise_write_message(&r, NULL, 0, m2, sizeof(m2), NULL);
+		t += now_s() - t0;
+		if (noise_read_message(&i, m2, (size_t)l2, pl, sizeof(pl),
+				       NULL) < 0)
+			return -1;
+		l3 = noise_write_message(&i, NULL, 0, m3, sizeof(m3), NULL);
+		t0 = now_s();
+		if (noise_read_message(&r, m3, (size_t)l3, pl, sizeof(pl),
+				       NULL) < 0 ||
+		    noise_split(&r, &a, &b, NULL))
+			return -1;
+		t += now_s() - t0;
+		noise_handshake_wipe(&i);
+		noise_handshake_wipe(&r);
+	}
+	sodium_memzero(ipriv, sizeof(ipriv));
+	sodium_memzero(rpriv, sizeof(rpriv));
+	return t / n * 1e6;
+}
+
+/*
+ * The same with HS_CLIENTS clients at once, so the proxy always has a
+ * handshake to work on: its capacity rather than one client's latency
+ * (which includes a sleep and a wakeup of the proxy per message).
+ */
+#define HS_CLIENTS 4
+
+struct hs_worker {
+	int port;
+	const uint8_t *priv;
+	double until;
+	int n, failed;
+};
+
+static void *hs_worker(void *arg)
+{
+	struct hs_worker *w = arg;
+	struct console_info info;
+	struct console_client *c;
+
+	while (now_s() < w->until) {
+		c = console_client_connect("127.0.0.1", (unsigned)w->port,
+					   w->priv, NULL, &info, 5000, NULL);
+		if (!c) {
+			w->failed++;
+			break;
+		}
+		console_client_close(c);
+		w->n++;
+	}
+	return NULL;
+}
+
+static double handshakes_parallel(int port, const uint8_t priv[32],
+				  double secs)
+{
+	struct hs_worker w[HS_CLIENTS];
+	pthread_t t[HS_CLIENTS];
+	double t0 = now_s();
+	int i, n = 0;
+
+	for (i = 0; i < HS_CLIENTS; i++) {
+		w[i] = (struct hs_worker){port, priv, t0 + secs, 0, 0};
+		pthread_create(&t[i], NULL, hs_worker, &w[i]);
+	}
+	for (i = 0; i < HS_CLIENTS; i++) {
+		pthread_join(t[i], NULL);
+		if (w[i].failed)
+			return -1;
+		n += w[i].n;
+	}
+	return n / (now_s() - t0);
 }
 
 /* CPU seconds (user + system) a process has used so far. */
@@ -680,7 +850,7 @@ int main(int argc, char *argv[])
 	struct rlimit rl;
 	int port = free_port(), a, i, k;
 	pid_t con;
-	const char *socat = argc > 2 ? argv[2] : "/usr/bin/socat";
+	const char *socat;
 	struct anchor anchors[] = {
 	    {.name = "socat relay"},
 	    {.name = "ssh -L"},
@@ -688,18 +858,43 @@ int main(int argc, char *argv[])
 	};
 	int (*start[])(struct anchor *) = {NULL, start_ssh, start_stunnel};
 	bool up[3];
-	double aead, pm, prt, hs, hs_cpu;
+	double aead, pm, prt, hs, hs_cpu, hsp, hsp_cpu, hsc;
+	double am[3][ROUNDS], ar[3][ROUNDS], wm[ROUNDS], wr[ROUNDS],
+	    qm[3][ROUNDS], qr[3][ROUNDS];
+	int r;
 	long rss0, rss1;
 	bool hs_only = argc > 1 && !strcmp(argv[1], "--handshakes");
+	bool data_only = argc > 1 && !strcmp(argv[1], "--data");
+	bool rtt_only = argc > 1 && !strcmp(argv[1], "--rtt");
+	bool one_cpu = false;
 	FILE *f;
 
-	if (hs_only) {
+	if (hs_only || data_only || rtt_only) {
 		argc--;
 		argv++;
 	}
+	if (argc > 1 && !strcmp(argv[1], "--one-cpu")) {
+		/*
+		 * Everything this bench starts inherits the mask: the proxy,
+		 * the anchors, our threads. Wakeups then never cross CPUs,
+		 * which on this VM cost more than the relays' own work.
+		 */
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(0, &set);
+		if (sched_setaffinity(0, sizeof(set), &set)) {
+			perror("sched_setaffinity");
+			return 1;
+		}
+		one_cpu = true;
+		argc--;
+		argv++;
+	}
+	socat = argc > 2 ? argv[2] : "/usr/bin/socat";
 	if (argc < 2 || sodium_init() < 0) {
-		fprintf(stderr, "usage: bench-console [--handshakes] "
-				"WALLOFF_CONSOLE [SOCAT]\n");
+		fprintf(stderr, "usage: bench-console [--handshakes|--data|"
+				"--rtt] [--one-cpu] WALLOFF_CONSOLE [SOCAT]\n");
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -740,11 +935,45 @@ int main(int argc, char *argv[])
 	close(tcp(port)); /* wait until listening (counts as a refusal) */
 	if (hs_only) {
 		hs_cpu = cpu_s(con);
-		hs = handshakes_per_s(port, priv, HS_PROFILE_S);
+		hs = handshakes_per_s(port, priv, HS_PROFILE_S / 2);
 		hs_cpu = cpu_s(con) - hs_cpu;
-		printf("handshakes per second (1 client) %.0f /s; per proxy "
-		       "CPU-second %.0f /s\n",
-		       hs, hs_cpu > 0 ? hs * HS_PROFILE_S / hs_cpu : 0.0);
+		printf("handshakes, 1 client: %.0f /s; per proxy CPU-second "
+		       "%.0f /s\n",
+		       hs, hs_cpu > 0 ? hs * HS_PROFILE_S / 2 / hs_cpu : 0.0);
+		hs_cpu = cpu_s(con);
+		hs = handshakes_parallel(port, priv, HS_PROFILE_S / 2);
+		hs_cpu = cpu_s(con) - hs_cpu;
+		printf("handshakes, %d clients: %.0f /s; per proxy CPU-second "
+		       "%.0f /s\n",
+		       HS_CLIENTS, hs,
+		       hs_cpu > 0 ? hs * HS_PROFILE_S / 2 / hs_cpu : 0.0);
+		stop(con);
+		goto out;
+	}
+	if (rtt_only) {
+		for (r = 0; r < 4 * ROUNDS; r++) {
+			hs_cpu = cpu_s(con);
+			prt = proxy_rtt_us(port, priv);
+			hs_cpu = cpu_s(con) - hs_cpu;
+			printf("64-byte round trip %.1f us (proxy CPU %.1f us "
+			       "each)\n",
+			       prt, hs_cpu / RTT_ROUNDS * 1e6);
+		}
+		stop(con);
+		goto out;
+	}
+	if (data_only) {
+		for (r = 0; r < ROUNDS; r++) {
+			hs_cpu = cpu_s(con);
+			pm = proxy_mbs(port, priv);
+			hs_cpu = cpu_s(con) - hs_cpu;
+			prt = proxy_rtt_us(port, priv);
+			printf("throughput %.0f MB/s (proxy CPU %.0f%% of the "
+			       "transfer), 64-byte round trip %.1f us\n",
+			       pm, pm > 0 ? hs_cpu / (BENCH_BYTES / pm / 1e6) * 100
+					  : 0.0,
+			       prt);
+		}
 		stop(con);
 		goto out;
 	}
@@ -753,16 +982,33 @@ int main(int argc, char *argv[])
 		up[k] = !start[k](&anchors[k]);
 
 	aead = aead_mbs();
-	for (k = 0; k < 3; k++) {
-		anchors[k].mbs = up[k] ? plain_mbs(anchors[k].tput_port) : -1;
-		anchors[k].rtt_us =
-		    up[k] ? plain_rtt_us(anchors[k].rtt_port) : -1;
+	hsc = hs_crypto_us();
+	for (r = 0; r < ROUNDS; r++) {
+		for (k = 0; k < 3; k++) {
+			am[k][r] =
+			    up[k] ? plain_mbs(anchors[k].tput_port) : -1;
+			ar[k][r] =
+			    up[k] ? plain_rtt_us(anchors[k].rtt_port) : -1;
+		}
+		wm[r] = proxy_mbs(port, priv);
+		wr[r] = proxy_rtt_us(port, priv);
+		for (k = 0; k < 3; k++) {
+			qm[k][r] = wm[r] / am[k][r];
+			qr[k][r] = wr[r] / ar[k][r];
+		}
 	}
-	pm = proxy_mbs(port, priv);
-	prt = proxy_rtt_us(port, priv);
+	for (k = 0; k < 3; k++) {
+		anchors[k].mbs = median(am[k]);
+		anchors[k].rtt_us = median(ar[k]);
+	}
+	pm = median(wm);
+	prt = median(wr);
 	hs_cpu = cpu_s(con);
 	hs = handshakes_per_s(port, priv, HS_S);
 	hs_cpu = cpu_s(con) - hs_cpu;
+	hsp_cpu = cpu_s(con);
+	hsp = handshakes_parallel(port, priv, HS_S);
+	hsp_cpu = cpu_s(con) - hsp_cpu;
 
 	rss0 = rss_kib(con);
 	idle = calloc(IDLE_SESSIONS, sizeof(*idle));
@@ -778,33 +1024,45 @@ int main(int argc, char *argv[])
 
 	printf("anchors (same run, loopback):\n");
 	printf("  libsodium ChaCha20-Poly1305, 1 core   %8.0f MB/s\n", aead);
+	printf("  Noise_XX responder crypto alone       %8.1f us per handshake "
+	       "(at most %.0f /s per CPU-second)\n",
+	       hsc, hsc > 0 ? 1e6 / hsc : 0.0);
+	printf("(medians of %d rounds, min-max in brackets%s)\n", ROUNDS,
+	       one_cpu ? "; every process on CPU 0" : "");
 	for (k = 0; k < 3; k++) {
 		if (anchors[k].mbs <= 0 || anchors[k].rtt_us <= 0)
 			printf(
 			    "  %-12s                          not available\n",
 			    anchors[k].name);
 		else
-			printf("  %-12s throughput %8.0f MB/s, 64-byte round "
-			       "trip %6.1f us\n",
-			       anchors[k].name, anchors[k].mbs,
-			       anchors[k].rtt_us);
+			printf("  %-12s throughput %8.0f MB/s [%.0f-%.0f], "
+			       "64-byte round trip %6.1f us [%.1f-%.1f]\n",
+			       anchors[k].name, anchors[k].mbs, lo(am[k]),
+			       hi(am[k]), anchors[k].rtt_us, lo(ar[k]),
+			       hi(ar[k]));
 	}
 	printf("walloff-console:\n");
-	printf("  throughput (QEMU -> client)           %8.0f MB/s  %.2fx "
-	       "AEAD\n",
-	       pm, pm / aead);
-	printf("  64-byte round trip (serial echo)      %8.1f us\n", prt);
+	printf("  throughput (QEMU -> client)           %8.0f MB/s [%.0f-%.0f] "
+	       " %.2fx AEAD\n",
+	       pm, lo(wm), hi(wm), pm / aead);
+	printf("  64-byte round trip (serial echo)      %8.1f us [%.1f-%.1f]\n",
+	       prt, lo(wr), hi(wr));
+	printf("  ratios, median of the rounds' own ratios:\n");
 	for (k = 0; k < 3; k++)
 		if (anchors[k].mbs > 0 && anchors[k].rtt_us > 0)
-			printf("  walloff/%-12s throughput %.2fx, round trip "
-			       "%.2fx (lower is faster)\n",
-			       anchors[k].name, pm / anchors[k].mbs,
-			       prt / anchors[k].rtt_us);
-	printf("  handshakes per second (1 client)      %8.0f /s\n", hs);
-	printf("  handshakes per proxy CPU-second       %8.0f /s  (server cost "
-	       "%.0f us each)\n",
-	       hs_cpu > 0 ? hs * HS_S / hs_cpu : 0.0,
+			printf("  walloff/%-12s throughput %.2fx [%.2f-%.2f], "
+			       "round trip %.2fx [%.2f-%.2f] (lower is "
+			       "faster)\n",
+			       anchors[k].name, median(qm[k]), lo(qm[k]),
+			       hi(qm[k]), median(qr[k]), lo(qr[k]), hi(qr[k]));
+	printf("  handshakes per second (1 client)      %8.0f /s; per proxy "
+	       "CPU-second %.0f /s (server cost %.0f us each)\n",
+	       hs, hs_cpu > 0 ? hs * HS_S / hs_cpu : 0.0,
 	       hs_cpu > 0 ? hs_cpu / (hs * HS_S) * 1e6 : 0.0);
+	printf("  handshakes per second (%d clients)     %8.0f /s; per proxy "
+	       "CPU-second %.0f /s (server cost %.0f us each)\n",
+	       HS_CLIENTS, hsp, hsp_cpu > 0 ? hsp * HS_S / hsp_cpu : 0.0,
+	       hsp_cpu > 0 ? hsp_cpu / (hsp * HS_S) * 1e6 : 0.0);
 	printf("  RSS with %d idle sessions           %8ld KiB (%ld KiB "
 	       "before; %.1f KiB/session)\n",
 	       i, rss1, rss0, i ? (double)(rss1 - rss0) / i : 0.0);
