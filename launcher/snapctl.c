@@ -40,8 +40,9 @@
  * (the command's and a timerfd's): past it the client gets "timeout", the
  * failure is audited and the cell keeps running; a job that concludes
  * later is dismissed and audited then. If QEMU has not even answered the
- * command by the deadline, the qmp library gives the connection up
- * (audited as qmp-closed): the guest runs on, but stops only by force.
+ * command by the deadline, the command is abandoned, not the connection
+ * (qmp_execute_abandon()): its late reply is dropped when it comes, and
+ * the cell can still be stopped gracefully.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -461,13 +462,13 @@ static void start_job(struct snapctl *s, int fd, const struct snapctl_req *r)
 	 * main-loop bottom half that may run before the command's reply is
 	 * sent, and its monitor is silent meanwhile: so the reply is awaited
 	 * with the job's own deadline. The job usually concludes within this
-	 * call: its event then reaches snapctl_event() before qmp_execute()
-	 * returns, and finishes it. Past the deadline the qmp library gives
-	 * up on the connection (see the limits in images-docs/README.md).
+	 * call: its event then reaches snapctl_event() before the command
+	 * returns, and finishes it. Past the deadline the command is
+	 * abandoned and the connection kept.
 	 */
 	timerfd_settime(s->tfd, 0, &its, NULL);
-	r2 = qmp_execute(s->qmp, cmd[r->op], args, (int)r->timeout_s * 1000,
-			 NULL, &e);
+	r2 = qmp_execute_abandon(s->qmp, cmd[r->op], args,
+				 (int)r->timeout_s * 1000, NULL, &e);
 	if (r2 && s->busy)
 		finish(s, r2 == -ETIMEDOUT ? "timeout" : "failed", e.msg, NULL);
 }

@@ -190,6 +190,13 @@ static int handle_msg(struct qmp *q, json_t *msg, struct err *e)
 	}
 	if (!json_object_get(msg, "return") && !json_object_get(msg, "error"))
 		goto bad;
+	if (q->abandoned_id && json_is_integer(id) &&
+	    json_integer_value(id) == q->abandoned_id) {
+		/* the late answer to a command its caller gave up on */
+		q->abandoned_id = 0;
+		json_decref(msg);
+		return 0;
+	}
 	if (!q->pending_id || !json_is_integer(id) ||
 	    json_integer_value(id) != q->pending_id) {
 		char *s = json_dumps(id, JSON_ENCODE_ANY | JSON_COMPACT);
@@ -249,8 +256,9 @@ static int read_some(struct qmp *q, struct err *e)
 	return 1;
 }
 
-int qmp_pump(struct qmp *q, int64_t deadline, bool (*done)(struct qmp *),
-	     struct err *e)
+/* qmp_pump() without marking the connection broken on failure. */
+static int pump(struct qmp *q, int64_t deadline, bool (*done)(struct qmp *),
+		struct err *e)
 {
 	struct pollfd pfd = {.fd = q->fd, .events = POLLIN};
 	int ret;
@@ -285,6 +293,14 @@ int qmp_pump(struct qmp *q, int64_t deadline, bool (*done)(struct qmp *),
 	}
 	ret = 0;
 out:
+	return ret;
+}
+
+int qmp_pump(struct qmp *q, int64_t deadline, bool (*done)(struct qmp *),
+	     struct err *e)
+{
+	int ret = pump(q, deadline, done, e);
+
 	return ret < 0 ? broken(q, ret, e) : 0;
 }
 
@@ -346,7 +362,8 @@ static int remote_error(json_t *err, struct err *e)
 }
 
 static int execute(struct qmp *q, const char *cmd, json_t *args,
-		   int64_t deadline, json_t **retv, struct err *e)
+		   int64_t deadline, bool abandon, json_t **retv,
+		   struct err *e)
 {
 	json_t *req = NULL, *reply = NULL, *val;
 	char *line = NULL;
@@ -382,9 +399,21 @@ static int execute(struct qmp *q, const char *cmd, json_t *args,
 		ret = broken(q, ret, e);
 		goto out;
 	}
-	ret = qmp_pump(q, deadline, got_reply, e);
-	if (ret < 0)
+	ret = pump(q, deadline, got_reply, e);
+	if (ret == -ETIMEDOUT && abandon && !q->abandoned_id) {
+		/*
+		 * The whole command went out, so the stream is intact: forget
+		 * the command instead of the connection. Only one can be
+		 * forgotten at a time; a second timeout breaks as usual.
+		 */
+		q->abandoned_id = q->pending_id;
+		q->pending_id = 0;
 		goto out;
+	}
+	if (ret < 0) {
+		ret = broken(q, ret, e);
+		goto out;
+	}
 	reply = q->reply;
 	q->reply = NULL;
 	val = json_object_get(reply, "error");
@@ -408,7 +437,7 @@ out:
 int qmp_execute_until(struct qmp *q, const char *cmd, json_t *args,
 		      int64_t deadline, json_t **retv, struct err *e)
 {
-	int ret = execute(q, cmd, args, deadline, retv, e);
+	int ret = execute(q, cmd, args, deadline, false, retv, e);
 
 	if (ret < 0 && ret != -EREMOTEIO && ret != -EPIPE && e)
 		err_prefix(e, "%.64s", cmd);
@@ -423,6 +452,20 @@ int qmp_execute(struct qmp *q, const char *cmd, json_t *args, int timeout_ms,
 	if (ret)
 		*ret = NULL;
 	r = qmp_execute_until(q, cmd, args, qmp_deadline(timeout_ms), ret, e);
+	qmp_deliver_events(q);
+	return r;
+}
+
+int qmp_execute_abandon(struct qmp *q, const char *cmd, json_t *args,
+			int timeout_ms, json_t **ret, struct err *e)
+{
+	int r;
+
+	if (ret)
+		*ret = NULL;
+	r = execute(q, cmd, args, qmp_deadline(timeout_ms), true, ret, e);
+	if (r < 0 && r != -EREMOTEIO && r != -EPIPE && e)
+		err_prefix(e, "%.64s", cmd);
 	qmp_deliver_events(q);
 	return r;
 }

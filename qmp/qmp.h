@@ -206,13 +206,36 @@ unsigned long qmp_events_dropped(struct qmp *q);
  * @e:		error detail; for -EREMOTEIO "CLASS: desc" from QEMU
  *
  * Events that arrive while waiting are queued/delivered, not lost. A
- * timeout breaks the connection: QEMU may still answer later.
+ * timeout breaks the connection: QEMU may still answer later (see
+ * qmp_execute_abandon() for commands that may outlast their deadline).
  *
  * Return: 0, -EREMOTEIO if QEMU replied with an error, or another negative
  * errno from the list in this header
  */
 int qmp_execute(struct qmp *q, const char *cmd, json_t *args, int timeout_ms,
 		json_t **ret, struct err *e);
+
+/**
+ * qmp_execute_abandon() - qmp_execute() for a command that may outlast
+ *			   its deadline
+ * @q:		connection
+ * @cmd:	command name, e.g. "snapshot-save"
+ * @args:	"arguments" object, stolen (also on failure); may be NULL
+ * @timeout_ms:	deadline for sending and the reply, <= 0 for the default
+ * @ret:	set to the reply's "return" value (caller decrefs); may be NULL
+ * @e:		error detail
+ *
+ * If the command was sent whole but QEMU has not replied by the deadline,
+ * the command is abandoned instead of the connection: -ETIMEDOUT, the
+ * connection stays usable, and the reply, when it comes, is read and
+ * dropped (QEMU answers in order, so it comes before the reply to any
+ * later command). One command at a time can be abandoned; a timeout while
+ * one still is breaks the connection as qmp_execute() does.
+ *
+ * Return: as qmp_execute()
+ */
+int qmp_execute_abandon(struct qmp *q, const char *cmd, json_t *args,
+			int timeout_ms, json_t **ret, struct err *e);
 
 /* Longest name (qdev id, node name, device, label) the helpers return. */
 #define QMP_NAME_MAX 128

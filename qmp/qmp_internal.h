@@ -28,6 +28,8 @@ struct qmp {
 	long long next_id;    /* id of the next command */
 	long long pending_id; /* command in flight, 0 if none */
 	json_t *reply;	      /* its reply, once read */
+	long long abandoned_id; /* timed out, abandoned: its late reply is
+				 * dropped (qmp_execute_abandon()) */
 
 	json_t **evq; /* ring of max_events events */
 	size_t ev_head, ev_len;

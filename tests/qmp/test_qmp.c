@@ -754,6 +754,96 @@ static void test_reply_silence(void **state)
 	command_fails(&b, ETIMEDOUT);
 }
 
+/*
+ * A command abandoned at its deadline (qmp_execute_abandon()): QEMU
+ * answers it only after the client gave up (the client says so on a
+ * pipe, no sleeping), and the connection must still serve the next
+ * command. A second abandoned command while the first one's reply is
+ * still out breaks the connection, as a plain timeout does.
+ */
+struct late {
+	int gave_up[2];
+	bool second;
+};
+
+static void late_script(int fd, void *arg)
+{
+	struct late *l = arg;
+	json_t *slow, *next;
+	char c;
+
+	fake_handshake(fd);
+	slow = fake_read(fd);
+	if (!slow || read(l->gave_up[0], &c, 1) != 1)
+		_exit(80);
+	if (l->second) {
+		/* a second slow command, then silence */
+		next = fake_read(fd);
+		json_decref(next);
+		json_decref(slow);
+		fake_drain(fd);
+		return;
+	}
+	fake_reply(fd, "snapshot-save.reply.json", slow);
+	next = fake_read(fd);
+	if (!next)
+		_exit(81);
+	fake_reply(fd, "query-status.prelaunch.reply.json", next);
+	json_decref(slow);
+	json_decref(next);
+	fake_drain(fd);
+}
+
+static void test_abandon(void **state)
+{
+	struct late l = {0};
+	struct qmp_status st;
+	struct err e = {0};
+	struct fake f;
+	struct qmp *q;
+
+	assert_int_equal(pipe(l.gave_up), 0);
+	q = start(&f, late_script, &l, &e);
+	assert_non_null(q);
+	assert_int_equal(qmp_execute_abandon(q, "snapshot-save", NULL, T_SHORT,
+					     NULL, &e),
+			 -ETIMEDOUT);
+	assert_non_null(strstr(e.msg, "snapshot-save"));
+	assert_int_equal(write(l.gave_up[1], "x", 1), 1);
+	/* the late reply arrives first and is dropped, then this one's */
+	assert_int_equal(qmp_query_status(q, &st, &e), 0);
+	assert_string_equal(st.status, "prelaunch");
+	finish(&f, q);
+	close(l.gave_up[0]);
+	close(l.gave_up[1]);
+}
+
+static void test_abandon_twice(void **state)
+{
+	struct late l = {.second = true};
+	struct err e = {0};
+	struct fake f;
+	struct qmp *q;
+
+	assert_int_equal(pipe(l.gave_up), 0);
+	q = start(&f, late_script, &l, &e);
+	assert_non_null(q);
+	assert_int_equal(qmp_execute_abandon(q, "snapshot-save", NULL, T_SHORT,
+					     NULL, &e),
+			 -ETIMEDOUT);
+	assert_int_equal(write(l.gave_up[1], "x", 1), 1);
+	assert_int_equal(qmp_execute_abandon(q, "snapshot-load", NULL, T_SHORT,
+					     NULL, &e),
+			 -ETIMEDOUT);
+	/* now the connection is given up */
+	assert_int_equal(qmp_execute(q, "query-status", NULL, T_SHORT, NULL,
+				     &e),
+			 -EPIPE);
+	finish(&f, q);
+	close(l.gave_up[0]);
+	close(l.gave_up[1]);
+}
+
 static void test_reply_unknown_id(void **state)
 {
 	struct bad b = {.handshake = true,
@@ -1249,6 +1339,8 @@ int main(void)
 	    cmocka_unit_test(test_deep_greeting),
 	    cmocka_unit_test(test_garbage_greeting),
 	    cmocka_unit_test(test_reply_silence),
+	    cmocka_unit_test(test_abandon),
+	    cmocka_unit_test(test_abandon_twice),
 	    cmocka_unit_test(test_reply_unknown_id),
 	    cmocka_unit_test(test_reply_string_id),
 	    cmocka_unit_test(test_reply_duplicate_keys),
