@@ -156,6 +156,19 @@ class Checks:
         return 1 if bad else 0
 
 
+def wait_for(pred, timeout, interval=0.1):
+    """Poll pred() until it returns something true: that value, or None
+    once timeout seconds have passed. For states with no event to wait on
+    (a file appearing, an audit record being written)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(interval)
+    return None
+
+
 def proc_status(pid):
     """/proc/PID/status as a dict of stripped strings."""
     with open(f"/proc/{pid}/status") as f:

@@ -21,14 +21,6 @@ sys.path.insert(0, os.path.dirname(__file__))
 import celllib  # noqa: E402
 
 
-def wait_for(path, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if os.path.exists(path):
-            return True
-        time.sleep(0.1)
-    return False
-
 
 def wait_for_running(cell, n):
     deadline = time.monotonic() + 90
@@ -78,7 +70,8 @@ def main():
 
         n = len(cell.audit())
         cell.start()
-        t.ok(wait_for(key, 60), "the next start creates a new disk")
+        t.ok(celllib.wait_for(lambda: os.path.exists(key), 60),
+             "the next start creates a new disk")
         # Stop only once it runs: a stop before that finds no supervisor.
         wait_for_running(cell, n)
         with open(key, "rb") as f:

@@ -52,15 +52,6 @@ def step(what):
           flush=True)
 
 
-def wait_for(pred, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.2)
-    return None
-
 
 def free_bytes(path):
     st = os.statvfs(path)
@@ -108,7 +99,8 @@ def main():
         filler = fill(root, "filler", LEFT_FREE)
         start = len(ser.buf)
         ser.send(DD.format(n=WRITE_MIB, seek=0, tag="1"))
-        full = wait_for(lambda: events_after(cell, n, "disk.full"), 60)
+        full = celllib.wait_for(
+            lambda: events_after(cell, n, "disk.full"), 60, 0.2)
         d = full[0]["details"] if full else {}
         t.ok(full and d.get("device") == "disk0" and d.get("node") and
              isinstance(d.get("free_bytes"), int) and
@@ -125,7 +117,8 @@ def main():
 
         step("free the space")
         os.unlink(filler)
-        res = wait_for(lambda: events_after(cell, n, "disk.resumed"), 15)
+        res = celllib.wait_for(
+            lambda: events_after(cell, n, "disk.resumed"), 15, 0.2)
         t.ok(res and res[0]["details"]["free_bytes"] >= 64 * MiB,
              "disk.resumed audited once space was freed",
              res or cell.audit()[n:])
@@ -143,7 +136,8 @@ def main():
         n = len(cell.audit())
         filler = fill(root, "filler", LEFT_FREE)
         ser.send(DD.format(n=WRITE_MIB, seek=WRITE_MIB, tag="2"))
-        full = wait_for(lambda: events_after(cell, n, "disk.full"), 60)
+        full = celllib.wait_for(
+            lambda: events_after(cell, n, "disk.full"), 60, 0.2)
         t.ok(full, "paused again on the second fill")
         t0 = time.monotonic()
         stop = cell.cmd("stop", cell.name, timeout=60)

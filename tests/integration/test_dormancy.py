@@ -23,22 +23,14 @@ sys.path.insert(0, os.path.dirname(__file__))
 import celllib  # noqa: E402
 
 
-def wait_for(pred, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
-
 
 def run_briefly(t, cell, what):
     """Start, wait until the dormancy record is written, stop."""
     path = os.path.join(cell.state, "dormancy.json")
     before = os.stat(path).st_mtime_ns if os.path.exists(path) else 0
     cell.start()
-    ok = wait_for(lambda: os.path.exists(path) and
-                  os.stat(path).st_mtime_ns != before, 90)
+    ok = celllib.wait_for(lambda: os.path.exists(path) and
+                          os.stat(path).st_mtime_ns != before, 90)
     cell.cmd("stop", "--timeout", "90", cell.name, timeout=120)
     rc = cell.wait(120)
     t.ok(ok, f"{what}: started and recorded", cell.output if not ok else "")

@@ -24,21 +24,12 @@ import celllib  # noqa: E402
 PORT = 5932
 
 
-def wait_for(pred, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(0.1)
-    return None
-
 
 def started(cell, n):
     """The console-started record of the run whose audit begins at n."""
-    return wait_for(lambda: [r for r in cell.audit()[n:]
-                             if r["event"] == "console-started"] or
-                    cell.proc.poll() is not None, 60) or []
+    return celllib.wait_for(lambda: [r for r in cell.audit()[n:]
+                                     if r["event"] == "console-started"] or
+                            cell.proc.poll() is not None, 60) or []
 
 
 def connect(cell, home):
@@ -90,7 +81,7 @@ def main():
         t.ok(note.startswith("QUARANTINED: cell it-quar is stale") and
              "walloff review --ack it-quar" in note,
              "the console was started with the quarantine notice", cs)
-        li = wait_for(lambda: cell.first("console-listen"), 10)
+        li = celllib.wait_for(lambda: cell.first("console-listen"), 10)
         t.ok(li and li["details"].get("notice") == note,
              "walloff-console audited its notice", li)
 

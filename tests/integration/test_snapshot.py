@@ -24,14 +24,6 @@ import celllib  # noqa: E402
 OFF = "24M"          # inside the 32 MiB guest disk
 
 
-def wait_for(pred, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
-
 
 def qemu_io(cell, cmd):
     key = os.path.join(cell.state, "disk.key")
@@ -47,8 +39,8 @@ def qemu_io(cell, cmd):
 def brief_run(cell):
     n = len(cell.audit())
     cell.start()
-    ok = wait_for(lambda: "running" in [r["event"] for r in
-                                        cell.audit()[n:]], 90)
+    ok = celllib.wait_for(lambda: "running" in [r["event"] for r in
+                                                cell.audit()[n:]], 90)
     cell.cmd("stop", "--timeout", "60", cell.name, timeout=90)
     cell.wait(90)
     return ok
@@ -101,7 +93,7 @@ def main():
         cell.sections["snapshots"] = {"keep": "1", "max-age": "30d"}
         cell.write_profile()
         cell.start()
-        t.ok(wait_for(lambda: os.path.exists(
+        t.ok(celllib.wait_for(lambda: os.path.exists(
             os.path.join(cell.run_dir, "control.sock")), 90),
             "cell with [snapshots] starts", cell.proc.poll())
         # Running: the supervisor answers (live snapshots are in

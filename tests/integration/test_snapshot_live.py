@@ -32,14 +32,6 @@ MEM_CMD = (f"i=0; while [ $i -lt 3000 ]; do echo {MEM_MARK}; i=$((i+1)); "
            "done > /tmp/mem.txt && echo memdone")
 
 
-def wait_for(pred, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.1)
-    return False
-
 
 def step(what):
     print(f"# {time.strftime('%H:%M:%S')} {what}", file=sys.stderr, flush=True)
@@ -56,7 +48,7 @@ def snaps(cell):
 def ephemeral_refused(t, eph):
     """The ephemeral cell's supervisor answers; its snapshot is refused."""
     sock = os.path.join(eph.run_dir, "control.sock")
-    t.ok(wait_for(lambda: os.path.exists(sock), 90),
+    t.ok(celllib.wait_for(lambda: os.path.exists(sock), 90),
          "ephemeral cell: control socket served", eph.proc.poll())
     r = eph.cmd("snapshot", eph.name, "create", "x")
     t.ok(r.returncode == 3 and "ephemeral" in r.stderr,
@@ -155,9 +147,9 @@ def main():
                                   "create", "s2"], env=cell.env,
                                  stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)
-        wait_for(lambda: any(x["event"] == "snapshot.create" and
-                             x["details"].get("tag") == "s2"
-                             for x in cell.audit()), 30)
+        celllib.wait_for(lambda: any(x["event"] == "snapshot.create" and
+                                     x["details"].get("tag") == "s2"
+                                     for x in cell.audit()), 30)
         r = cell.cmd("snapshot", cell.name, "create", "s3")
         _, err = first.communicate(timeout=150)
         t.ok(first.returncode == 0, "live create s2", err)
